@@ -1,0 +1,36 @@
+"""Energy Gateways: energy meters, readers and services in Home Assistant."""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_DEVICE_TYPE
+from .devices import DEVICE_TYPES
+from .runtime import EnergyGatewaysConfigEntry
+
+# Every platform any device type uses; each entry forwards only its own.
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+
+
+def _platforms(entry: EnergyGatewaysConfigEntry) -> list[Platform]:
+    wanted = DEVICE_TYPES[entry.data[CONF_DEVICE_TYPE]].platforms
+    return [platform for platform in PLATFORMS if platform in wanted]
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: EnergyGatewaysConfigEntry
+) -> bool:
+    """Connect to the device, create its entities, then start live updates."""
+    device_type = DEVICE_TYPES[entry.data[CONF_DEVICE_TYPE]]
+    entry.runtime_data = await device_type.async_setup(hass, entry)
+    await hass.config_entries.async_forward_entry_setups(entry, _platforms(entry))
+    entry.runtime_data.async_start()
+    return True
+
+
+async def async_unload_entry(
+    hass: HomeAssistant, entry: EnergyGatewaysConfigEntry
+) -> bool:
+    """Unload platforms; the stream task and timers end with the entry."""
+    return await hass.config_entries.async_unload_platforms(entry, _platforms(entry))

@@ -1,0 +1,220 @@
+"""Coordinator bases shared by the device types.
+
+`PushCoordinator` owns one long-lived stream per device: it opens the best transport
+the device accepts, feeds each message to the device type, notices a silent stream
+with a watchdog, and reconnects with exponential backoff and jitter. Entities go
+unavailable the moment the link drops and come back without a reload.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+import asyncio
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from datetime import datetime
+import time
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, LOGGER
+from .transport.backoff import Backoff
+from .transport.errors import GatewayError, TransportUnsupported
+
+
+class StreamStalled(GatewayError):
+    """The watchdog saw no message for too long."""
+
+
+class StreamClosed(GatewayError):
+    """The device ended the stream."""
+
+
+@dataclass(slots=True)
+class ConnectionStats:
+    """Figures about the stream, for diagnostics."""
+
+    transport: str | None = None
+    connected_since: datetime | None = None
+    reconnects: int = 0
+    messages: int = 0
+    last_message_monotonic: float | None = None
+    last_error: str | None = None
+    transports_refused: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        """Diagnostics view, with the age of the last message in seconds."""
+        age = (
+            round(time.monotonic() - self.last_message_monotonic, 3)
+            if self.last_message_monotonic is not None
+            else None
+        )
+        return {
+            "transport": self.transport,
+            "connected_since": self.connected_since.isoformat()
+            if self.connected_since
+            else None,
+            "reconnects": self.reconnects,
+            "messages": self.messages,
+            "last_message_age_seconds": age,
+            "last_error": self.last_error,
+            "transports_refused": self.transports_refused,
+        }
+
+
+class PushCoordinator[DataT, MessageT](DataUpdateCoordinator[DataT]):
+    """A coordinator fed by a device's stream instead of by polling.
+
+    The first refresh reads a full snapshot over REST (`_async_update_data`), so
+    entities start with values; `async_start_stream` then keeps a stream open.
+    Subclasses name their transports in order of preference and implement
+    `_async_open_stream`, `_async_handle_message` and `_async_connection_lost`.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        config_entry: ConfigEntry,
+        *,
+        name: str,
+        transports: Sequence[str],
+        watchdog_seconds: float,
+    ) -> None:
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=config_entry,
+            name=name,
+            update_interval=None,  # the stream drives updates; nothing is polled
+            always_update=False,
+        )
+        self._transports = list(transports)
+        self._watchdog_seconds = watchdog_seconds
+        self._backoff = Backoff()
+        # The first refresh just read the device, so the link starts out up.
+        self._link_up = True
+        self.stats = ConnectionStats()
+
+    @property
+    def transport(self) -> str:
+        """The transport in use, or tried next."""
+        return self._transports[0]
+
+    @property
+    def link_up(self) -> bool:
+        """Whether the stream is connected and has delivered a message."""
+        return self._link_up
+
+    @callback
+    def async_start_stream(self) -> None:
+        """Start the stream task; it is cancelled when the entry unloads."""
+        assert self.config_entry is not None
+        self.config_entry.async_create_background_task(
+            self.hass, self._async_run(), f"{DOMAIN} stream {self.name}"
+        )
+
+    @abstractmethod
+    def _async_open_stream(self, transport: str) -> AsyncGenerator[MessageT]:
+        """Connect with `transport` and yield the device's messages.
+
+        Raise TransportUnsupported when the device refuses this transport (the next
+        one is tried), any other GatewayError when the connection fails.
+        """
+
+    @abstractmethod
+    def _async_handle_message(self, message: MessageT) -> None:
+        """Apply one message to `self.data` and publish it (hot path: no I/O)."""
+
+    @abstractmethod
+    async def _async_stream_connected(self, reconnect: bool) -> None:
+        """Re-read slow data once a stream delivered its first message."""
+
+    @abstractmethod
+    def _async_connection_lost(self) -> None:
+        """Forget values that are only valid while the stream is up."""
+
+    @callback
+    def async_publish(self) -> None:
+        """Tell the entities that `self.data` changed.
+
+        Cheaper than async_set_updated_data on the hot path: no refresh timer to
+        reschedule and no debug log line per message.
+        """
+        if not self.last_update_success:
+            self.last_update_success = True
+            self.last_exception = None
+        self.async_update_listeners()
+
+    async def _async_run(self) -> None:
+        """Keep a stream open until the entry unloads."""
+        reconnect = False
+        while True:
+            try:
+                await self._async_consume(reconnect)
+                error: GatewayError = StreamClosed("the device closed the stream")
+            except TransportUnsupported as err:
+                if len(self._transports) > 1:
+                    refused = self._transports.pop(0)
+                    self.stats.transports_refused.append(refused)
+                    LOGGER.debug(
+                        "%s refused %s (%s); trying %s",
+                        self.name,
+                        refused,
+                        err,
+                        self.transport,
+                    )
+                    continue
+                error = err
+            except TimeoutError:
+                error = StreamStalled(f"no message for {self._watchdog_seconds:.0f} s")
+            except GatewayError as err:
+                error = err
+            reconnect = True
+            self._async_mark_lost(error)
+            await asyncio.sleep(self._backoff.next_delay())
+
+    async def _async_consume(self, reconnect: bool) -> None:
+        """Read one connection until it ends."""
+        loop = asyncio.get_running_loop()
+        delivered = False
+        async with (
+            aclosing(self._async_open_stream(self.transport)) as messages,
+            asyncio.timeout(self._watchdog_seconds) as watchdog,
+        ):
+            async for message in messages:
+                now = loop.time()
+                watchdog.reschedule(now + self._watchdog_seconds)
+                self.stats.messages += 1
+                self.stats.last_message_monotonic = time.monotonic()
+                if not delivered:
+                    delivered = True
+                    await self._async_mark_up(reconnect)
+                self._async_handle_message(message)
+
+    async def _async_mark_up(self, reconnect: bool) -> None:
+        self._backoff.reset()
+        self.stats.transport = self.transport
+        self.stats.connected_since = dt_util.utcnow()
+        if reconnect:
+            self.stats.reconnects += 1
+        was_down = not self._link_up
+        self._link_up = True
+        if was_down:
+            LOGGER.info("Connection to %s restored (%s)", self.name, self.transport)
+        await self._async_stream_connected(reconnect)
+
+    @callback
+    def _async_mark_lost(self, error: GatewayError) -> None:
+        self.stats.last_error = str(error)
+        if self._link_up:
+            # Once per outage: the retries that follow are logged at debug level.
+            LOGGER.info("Lost connection to %s: %s; reconnecting", self.name, error)
+            self._link_up = False
+            self._async_connection_lost()
+        else:
+            LOGGER.debug("Connecting to %s failed: %s", self.name, error)
+        self.async_set_update_error(error)

@@ -1,0 +1,17 @@
+"""Cozify HAN reader: live electricity-meter data over the reader's local API."""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+
+from ...runtime import DeviceType
+from .config_flow import DEVICE_TYPE as KEY, CozifyHanConfigFlow
+from .runtime import async_setup
+
+DEVICE_TYPE = DeviceType(
+    key=KEY,
+    platforms=frozenset({Platform.SENSOR, Platform.BINARY_SENSOR}),
+    async_setup=async_setup,
+)
+
+__all__ = ["DEVICE_TYPE", "CozifyHanConfigFlow"]

@@ -1,0 +1,198 @@
+"""Keeps one HAN reader's data current from its push stream."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.update_coordinator import UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from ...const import DOMAIN, LOGGER
+from ...coordinator import PushCoordinator
+from ...totals import MonotonicTotals
+from ...transport.errors import GatewayError
+from .client import HanClient, Transport
+from .data import HanData
+from .models import (
+    Configuration,
+    HanInfo,
+    HanMessage,
+    Health,
+    MeterReading,
+    OtaState,
+)
+
+# The H1 interface sends instantaneous values at least every 10 s.
+METER_INTERVAL = timedelta(seconds=10)
+# Three missed readings mean the stream is dead even if the socket looks open.
+WATCHDOG = 3 * METER_INTERVAL
+# Health and prices are not pushed; read them at a pace that spares the reader.
+SLOW_POLL_INTERVAL = timedelta(seconds=60)
+# Uptime-derived boot times jitter by the request latency; ignore small changes.
+_BOOT_TIME_TOLERANCE = timedelta(seconds=60)
+
+
+class HanCoordinator(PushCoordinator[HanData, HanMessage]):
+    """Data of one HAN reader: a REST snapshot at setup, then the push stream."""
+
+    def __init__(
+        self, hass: HomeAssistant, entry: ConfigEntry, client: HanClient
+    ) -> None:
+        super().__init__(
+            hass,
+            entry,
+            name=entry.title,
+            transports=list(Transport),
+            watchdog_seconds=WATCHDOG.total_seconds(),
+        )
+        self.client = client
+        self._totals = MonotonicTotals(entry.title)
+
+    async def _async_update_data(self) -> HanData:
+        """Read everything over REST (first refresh, and on request)."""
+        try:
+            info = await self.client.get_info()
+        except GatewayError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="cannot_connect",
+                translation_placeholders={"host": self.client.host, "error": str(err)},
+            ) from err
+        assert self.config_entry is not None
+        if info.unique_id != self.config_entry.unique_id:
+            # Another reader took this address; DHCP discovery or reconfigure fixes it.
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="wrong_device",
+                translation_placeholders={"host": self.client.host},
+            )
+        data = self.data if self.data is not None else HanData(info=info)
+        self._apply_info(data, info)
+        meter = await _optional(self.client.get_meter())
+        if meter is not None:
+            data.meter = self._guard(meter)
+        await self._async_read_slow_data(data)
+        return data
+
+    async def _async_read_slow_data(self, data: HanData) -> None:
+        """Re-read what changes rarely or is not pushed; failures keep old values."""
+        client = self.client
+        identity, firmware, configuration, ota, health, prices = await asyncio.gather(
+            _optional(client.get_meter_identity()),
+            _optional(client.get_firmware()),
+            _optional(client.get_configuration()),
+            _optional(client.get_ota()),
+            _optional(client.get_health()),
+            _optional(client.get_prices()),
+        )
+        data.identity = identity or data.identity
+        data.firmware = firmware or data.firmware
+        data.configuration = configuration or data.configuration
+        data.ota = ota or data.ota
+        data.prices = prices or data.prices
+        if health is not None:
+            self._apply_health(data, health)
+
+    async def async_poll_slow(self, _now: datetime | None = None) -> None:
+        """Refresh health and prices; the stream's watchdog decides availability."""
+        if not self.link_up:
+            return
+        health, prices = await asyncio.gather(
+            _optional(self.client.get_health()), _optional(self.client.get_prices())
+        )
+        if health is not None:
+            self._apply_health(self.data, health)
+        if prices is not None:
+            self.data.prices = prices
+        if health is not None or prices is not None:
+            self.async_publish()
+
+    def _async_open_stream(self, transport: str) -> AsyncGenerator[HanMessage]:
+        return self.client.messages(Transport(transport))
+
+    async def _async_stream_connected(self, reconnect: bool) -> None:
+        if reconnect:
+            # The reader may have rebooted into new firmware or another meter.
+            await self._async_read_slow_data(self.data)
+
+    @callback
+    def _async_connection_lost(self) -> None:
+        self.data.meter = None
+
+    @callback
+    def _async_handle_message(self, message: HanMessage) -> None:
+        data = self.data
+        if isinstance(message, MeterReading):
+            data.meter = self._guard(message)
+        elif isinstance(message, HanInfo):
+            self._apply_info(data, message)
+        elif isinstance(message, Configuration):
+            data.configuration = message
+        elif isinstance(message, OtaState):
+            data.ota = message
+        self.async_publish()
+
+    def _guard(self, reading: MeterReading) -> MeterReading:
+        """Replace glitched energy totals by the last good values."""
+        accept = self._totals.accept
+        energy_import = accept("ic", reading.energy_import)
+        energy_export = accept("ec", reading.energy_export)
+        reactive_import = accept("ric", reading.reactive_energy_import)
+        reactive_export = accept("rec", reading.reactive_energy_export)
+        if (
+            energy_import == reading.energy_import
+            and energy_export == reading.energy_export
+            and reactive_import == reading.reactive_energy_import
+            and reactive_export == reading.reactive_energy_export
+        ):
+            return reading
+        return replace(
+            reading,
+            energy_import=energy_import,
+            energy_export=energy_export,
+            reactive_energy_import=reactive_import,
+            reactive_energy_export=reactive_export,
+        )
+
+    def _apply_info(self, data: HanData, info: HanInfo) -> None:
+        if info.version and info.version != data.info.version:
+            self._update_sw_version(info.version)
+        data.info = info
+
+    def _update_sw_version(self, version: str) -> None:
+        """Keep the device page's firmware version true after an update."""
+        assert self.config_entry is not None
+        registry = dr.async_get(self.hass)
+        device = registry.async_get_device(
+            identifiers={(DOMAIN, str(self.config_entry.unique_id))}
+        )
+        if device is not None and device.sw_version != version:
+            LOGGER.debug("%s now runs firmware %s", self.name, version)
+            registry.async_update_device(device.id, sw_version=version)
+
+    @staticmethod
+    def _apply_health(data: HanData, health: Health) -> None:
+        data.health = health
+        if health.uptime is None:
+            return
+        boot_time = (dt_util.utcnow() - health.uptime).replace(microsecond=0)
+        if (
+            data.boot_time is None
+            or abs(boot_time - data.boot_time) > _BOOT_TIME_TOLERANCE
+        ):
+            data.boot_time = boot_time
+
+
+async def _optional[T](request: Awaitable[T]) -> T | None:
+    """Await a read whose failure must not fail the caller."""
+    try:
+        return await request
+    except GatewayError as err:
+        LOGGER.debug("Optional read failed: %s", err)
+        return None

@@ -1,0 +1,36 @@
+"""The live picture of one HAN reader that its entities read from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .models import (
+    Configuration,
+    Firmware,
+    HanInfo,
+    Health,
+    MeterIdentity,
+    MeterReading,
+    OtaState,
+    Prices,
+)
+
+
+@dataclass(slots=True, kw_only=True)
+class HanData:
+    """The newest message of each kind; None until one arrived.
+
+    `meter` is cleared when the stream drops, so meter entities turn unavailable
+    instead of showing a reading of unknown age.
+    """
+
+    info: HanInfo
+    meter: MeterReading | None = None
+    identity: MeterIdentity | None = None
+    health: Health | None = None
+    boot_time: datetime | None = None
+    firmware: Firmware | None = None
+    configuration: Configuration | None = None
+    ota: OtaState | None = None
+    prices: Prices | None = None

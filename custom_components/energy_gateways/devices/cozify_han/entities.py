@@ -1,0 +1,348 @@
+"""Which entities a HAN reader gets, and how each reads its value."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
+from homeassistant.const import (
+    SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfPower,
+    UnitOfRatio,
+    UnitOfReactiveEnergy,
+    UnitOfReactivePower,
+)
+
+from ...binary_sensor import GatewayBinarySensorEntityDescription
+from ...sensor import GatewaySensorEntityDescription, SensorValue
+from .data import HanData
+from .models import MeterReading
+
+METER = "meter"
+READER = "main"
+
+type HanSensor = GatewaySensorEntityDescription[HanData]
+type HanBinarySensor = GatewayBinarySensorEntityDescription[HanData]
+
+
+def _has_meter(data: HanData) -> bool:
+    return data.meter is not None
+
+
+def _meter_value(
+    read: Callable[[MeterReading], SensorValue],
+) -> Callable[[HanData], SensorValue]:
+    def value(data: HanData) -> SensorValue:
+        return read(data.meter) if data.meter is not None else None
+
+    return value
+
+
+def _item(
+    read: Callable[[MeterReading], tuple[float | None, ...]], index: int
+) -> Callable[[MeterReading], float | None]:
+    def item(reading: MeterReading) -> float | None:
+        return read(reading)[index]
+
+    return item
+
+
+def _phase_sensors(
+    key: str,
+    read: Callable[[MeterReading], tuple[float | None, ...]],
+    *,
+    first_index: int,
+    device_class: SensorDeviceClass,
+    unit: str,
+    precision: int,
+    enabled: bool,
+) -> list[HanSensor]:
+    """Build one sensor per phase L1-L3 of an array (offset 1 after a total)."""
+    return [
+        GatewaySensorEntityDescription[HanData](
+            key=f"{key}_l{phase}",
+            translation_key=f"{key}_phase",
+            translation_placeholders={"phase": f"L{phase}"},
+            device=METER,
+            device_class=device_class,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=unit,
+            suggested_display_precision=precision,
+            entity_registry_enabled_default=enabled,
+            available_fn=_has_meter,
+            value_fn=_meter_value(_item(read, first_index + phase - 1)),
+        )
+        for phase in (1, 2, 3)
+    ]
+
+
+def _power_sensors(
+    key: str,
+    read: Callable[[MeterReading], tuple[float | None, ...]],
+    *,
+    device_class: SensorDeviceClass,
+    unit: str,
+    total_enabled: bool,
+    phases_enabled: bool,
+) -> list[HanSensor]:
+    """Build a total sensor from index 0 and per-phase sensors from 1-3."""
+    total = GatewaySensorEntityDescription[HanData](
+        key=key,
+        translation_key=key,
+        device=METER,
+        device_class=device_class,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=unit,
+        suggested_display_precision=0,
+        entity_registry_enabled_default=total_enabled,
+        available_fn=_has_meter,
+        value_fn=_meter_value(_item(read, 0)),
+    )
+    return [
+        total,
+        *_phase_sensors(
+            key,
+            read,
+            first_index=1,
+            device_class=device_class,
+            unit=unit,
+            precision=0,
+            enabled=phases_enabled,
+        ),
+    ]
+
+
+def _energy_sensor(
+    key: str,
+    read: Callable[[MeterReading], float | None],
+    *,
+    device_class: SensorDeviceClass,
+    unit: str,
+    enabled: bool,
+) -> HanSensor:
+    return GatewaySensorEntityDescription[HanData](
+        key=key,
+        translation_key=key,
+        device=METER,
+        device_class=device_class,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=unit,
+        suggested_display_precision=3,
+        entity_registry_enabled_default=enabled,
+        available_fn=_has_meter,
+        value_fn=_meter_value(read),
+    )
+
+
+def _current_price(data: HanData) -> float | None:
+    if data.prices is None:
+        return None
+    price = data.prices.price_at(datetime.now(UTC))
+    # The reader quotes minor units (cents, öre) per kWh; HA prices are major units.
+    return round(price / 100, 6) if price is not None else None
+
+
+def _price_unit(data: HanData) -> str | None:
+    currency = data.prices.currency if data.prices else None
+    return f"{currency}/{UnitOfEnergy.KILO_WATT_HOUR}" if currency else None
+
+
+SENSORS: tuple[HanSensor, ...] = (
+    *_power_sensors(
+        "power",
+        lambda m: m.power,
+        device_class=SensorDeviceClass.POWER,
+        unit=UnitOfPower.WATT,
+        total_enabled=True,
+        phases_enabled=True,
+    ),
+    *_power_sensors(
+        "power_import",
+        lambda m: m.power_import,
+        device_class=SensorDeviceClass.POWER,
+        unit=UnitOfPower.WATT,
+        total_enabled=True,
+        phases_enabled=False,
+    ),
+    *_power_sensors(
+        "power_export",
+        lambda m: m.power_export,
+        device_class=SensorDeviceClass.POWER,
+        unit=UnitOfPower.WATT,
+        total_enabled=True,
+        phases_enabled=False,
+    ),
+    *(
+        sensor
+        for key, read in (
+            ("reactive_power", lambda m: m.reactive_power),
+            ("reactive_power_import", lambda m: m.reactive_power_import),
+            ("reactive_power_export", lambda m: m.reactive_power_export),
+        )
+        for sensor in _power_sensors(
+            key,
+            read,
+            device_class=SensorDeviceClass.REACTIVE_POWER,
+            unit=UnitOfReactivePower.VOLT_AMPERE_REACTIVE,
+            total_enabled=False,
+            phases_enabled=False,
+        )
+    ),
+    *_phase_sensors(
+        "voltage",
+        lambda m: m.voltage,
+        first_index=0,
+        device_class=SensorDeviceClass.VOLTAGE,
+        unit=UnitOfElectricPotential.VOLT,
+        precision=1,
+        enabled=False,
+    ),
+    *_phase_sensors(
+        "current",
+        lambda m: m.current,
+        first_index=0,
+        device_class=SensorDeviceClass.CURRENT,
+        unit=UnitOfElectricCurrent.AMPERE,
+        precision=2,
+        enabled=True,
+    ),
+    _energy_sensor(
+        "energy_import",
+        lambda m: m.energy_import,
+        device_class=SensorDeviceClass.ENERGY,
+        unit=UnitOfEnergy.KILO_WATT_HOUR,
+        enabled=True,
+    ),
+    _energy_sensor(
+        "energy_export",
+        lambda m: m.energy_export,
+        device_class=SensorDeviceClass.ENERGY,
+        unit=UnitOfEnergy.KILO_WATT_HOUR,
+        enabled=True,
+    ),
+    _energy_sensor(
+        "reactive_energy_import",
+        lambda m: m.reactive_energy_import,
+        device_class=SensorDeviceClass.REACTIVE_ENERGY,
+        unit=UnitOfReactiveEnergy.KILO_VOLT_AMPERE_REACTIVE_HOUR,
+        enabled=False,
+    ),
+    _energy_sensor(
+        "reactive_energy_export",
+        lambda m: m.reactive_energy_export,
+        device_class=SensorDeviceClass.REACTIVE_ENERGY,
+        unit=UnitOfReactiveEnergy.KILO_VOLT_AMPERE_REACTIVE_HOUR,
+        enabled=False,
+    ),
+    GatewaySensorEntityDescription[HanData](
+        key="meter_timestamp",
+        translation_key="meter_timestamp",
+        device=METER,
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        available_fn=_has_meter,
+        value_fn=_meter_value(lambda m: m.timestamp),
+    ),
+    GatewaySensorEntityDescription[HanData](
+        key="price",
+        translation_key="price",
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        available_fn=lambda d: d.prices is not None,
+        value_fn=_current_price,
+        unit_fn=_price_unit,
+    ),
+    GatewaySensorEntityDescription[HanData](
+        key="main_fuse",
+        translation_key="main_fuse",
+        device_class=SensorDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        available_fn=lambda d: d.configuration is not None,
+        value_fn=lambda d: d.configuration.main_fuse if d.configuration else None,
+    ),
+    GatewaySensorEntityDescription[HanData](
+        key="wifi_rssi",
+        translation_key="wifi_rssi",
+        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        available_fn=lambda d: d.health is not None,
+        value_fn=lambda d: d.health.wifi_rssi if d.health else None,
+    ),
+    GatewaySensorEntityDescription[HanData](
+        key="free_heap",
+        translation_key="free_heap",
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfRatio.PERCENTAGE,
+        suggested_display_precision=0,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        available_fn=lambda d: d.health is not None,
+        value_fn=lambda d: d.health.free_heap_percent if d.health else None,
+    ),
+    GatewaySensorEntityDescription[HanData](
+        key="last_restart",
+        translation_key="last_restart",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        available_fn=lambda d: d.health is not None,
+        value_fn=lambda d: d.boot_time,
+    ),
+    GatewaySensorEntityDescription[HanData](
+        key="reset_reason",
+        translation_key="reset_reason",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        available_fn=lambda d: d.health is not None,
+        value_fn=lambda d: d.health.reset_reason if d.health else None,
+    ),
+    GatewaySensorEntityDescription[HanData](
+        key="ethernet_ip",
+        translation_key="ethernet_ip",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda d: d.info.eth_ip,
+    ),
+    GatewaySensorEntityDescription[HanData](
+        key="wifi_ip",
+        translation_key="wifi_ip",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda d: d.info.wifi_ip,
+    ),
+    GatewaySensorEntityDescription[HanData](
+        key="update_channel",
+        translation_key="update_channel",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda d: d.info.channel,
+    ),
+)
+
+BINARY_SENSORS: tuple[HanBinarySensor, ...] = (
+    GatewayBinarySensorEntityDescription[HanData](
+        key="cloud_connection",
+        translation_key="cloud_connection",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        is_on_fn=lambda d: d.info.online,
+    ),
+    GatewayBinarySensorEntityDescription[HanData](
+        key="reboot_pending",
+        translation_key="reboot_pending",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        is_on_fn=lambda d: d.info.reboot_pending,
+    ),
+)

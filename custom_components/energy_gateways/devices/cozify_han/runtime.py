@@ -1,0 +1,181 @@
+"""Sets up one HAN reader entry: client, coordinator, devices, entities."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from homeassistant.const import CONF_HOST, CONF_PORT, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.event import async_track_time_interval
+
+from ...const import DOMAIN
+from ...diagnostics import redact_values
+from ...entity import GatewayEntityDescription
+from ...runtime import DeviceRuntime, EnergyGatewaysConfigEntry
+from ...transport.errors import GatewayError
+from .client import HanClient
+from .coordinator import SLOW_POLL_INTERVAL, HanCoordinator
+from .data import HanData
+from .entities import BINARY_SENSORS, METER, SENSORS
+
+MANUFACTURER = "Cozify"
+# DLMS/COSEM FLAG manufacturer ids of meters common behind Nordic HAN ports.
+METER_MANUFACTURERS = {
+    "ADN": "Aidon",
+    "ISK": "Iskraemeco",
+    "KAM": "Kamstrup",
+    "KFM": "Kaifa",
+    "LGZ": "Landis+Gyr",
+}
+
+
+class HanRuntime(DeviceRuntime[HanData]):
+    """A loaded HAN reader entry."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: EnergyGatewaysConfigEntry,
+        coordinator: HanCoordinator,
+    ) -> None:
+        self._hass = hass
+        self._entry = entry
+        self._coordinator = coordinator
+        self._unique_id = str(entry.unique_id)
+
+    @property
+    def coordinator(self) -> HanCoordinator:
+        """The reader's push coordinator."""
+        return self._coordinator
+
+    @property
+    def unique_id(self) -> str:
+        """The reader's serial number (or MAC)."""
+        return self._unique_id
+
+    def device_info(self, device: str) -> DeviceInfo:
+        """Return a reference to the reader or meter device registered at setup."""
+        suffix = "_meter" if device == METER else ""
+        return DeviceInfo(identifiers={(DOMAIN, f"{self._unique_id}{suffix}")})
+
+    def descriptions(
+        self, platform: Platform
+    ) -> Sequence[GatewayEntityDescription[HanData]]:
+        """Return the reader's entity descriptions for one platform."""
+        if platform is Platform.SENSOR:
+            return SENSORS
+        if platform is Platform.BINARY_SENSOR:
+            return BINARY_SENSORS
+        return ()
+
+    def async_start(self) -> None:
+        """Open the push stream and start the slow health/price poll."""
+        self._coordinator.async_start_stream()
+        self._entry.async_on_unload(
+            async_track_time_interval(
+                self._hass,
+                self._coordinator.async_poll_slow,
+                SLOW_POLL_INTERVAL,
+                name=f"{DOMAIN} slow poll {self._entry.title}",
+                cancel_on_shutdown=True,
+            )
+        )
+
+    async def async_diagnostics(self) -> dict[str, Any]:
+        """Latest payloads, telegram and connection figures, identifiers scrubbed."""
+        client = self._coordinator.client
+        try:
+            telegram: str | None = await client.get_telegram()
+        except GatewayError as err:
+            telegram = f"unavailable: {err}"
+        data = self._coordinator.data
+        info = data.info
+        identity = data.identity
+        mac = info.mac or ""
+        secrets = [
+            self._unique_id,
+            info.serial,
+            mac,
+            mac.replace(":", ""),
+            info.name,
+            info.eth_ip,
+            info.wifi_ip,
+            client.host,
+            identity.meter_id if identity else None,
+            *(
+                str(p.get("uuid"))
+                for p in client.last_payloads.values()
+                if p.get("uuid")
+            ),
+        ]
+        return redact_values(
+            {
+                "connection": {
+                    **self._coordinator.stats.as_dict(),
+                    "link_up": self._coordinator.link_up,
+                    "malformed_messages": client.malformed_messages,
+                    "unknown_messages": client.unknown_messages,
+                },
+                "payloads": client.last_payloads,
+                "telegram": telegram,
+            },
+            secrets,
+        )
+
+
+async def async_setup(
+    hass: HomeAssistant, entry: EnergyGatewaysConfigEntry
+) -> HanRuntime:
+    """Read the reader, register its devices and return the runtime."""
+    client = HanClient(
+        async_get_clientsession(hass),
+        entry.data[CONF_HOST],
+        entry.data.get(CONF_PORT, 80),
+    )
+    coordinator = HanCoordinator(hass, entry, client)
+    await coordinator.async_config_entry_first_refresh()
+    _register_devices(hass, entry, coordinator.data, client)
+    return HanRuntime(hass, entry, coordinator)
+
+
+def _register_devices(
+    hass: HomeAssistant,
+    entry: EnergyGatewaysConfigEntry,
+    data: HanData,
+    client: HanClient,
+) -> None:
+    """Register the reader, then the meter behind it linked by via_device_id."""
+    registry = dr.async_get(hass)
+    info = data.info
+    unique_id = str(entry.unique_id)
+    reader = registry.async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, unique_id)},
+        connections={(dr.CONNECTION_NETWORK_MAC, dr.format_mac(info.mac))}
+        if info.mac
+        else set(),
+        manufacturer=MANUFACTURER,
+        model=info.model or "HAN",
+        name=info.name or entry.title,
+        serial_number=info.serial,
+        sw_version=info.version,
+        configuration_url=f"{client.base_url}/",
+    )
+    identity = data.identity
+    registry.async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, f"{unique_id}_meter")},
+        translation_key="meter",
+        manufacturer=METER_MANUFACTURERS.get(
+            identity.manufacturer_id or "", identity.manufacturer_id
+        )
+        if identity
+        else None,
+        model=identity.meter_name if identity else None,
+        serial_number=identity.meter_id if identity else None,
+        via_device_id=reader.id,
+    )

@@ -1,0 +1,99 @@
+"""Base entity and entity descriptions shared by every platform and device type."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.update_coordinator import (
+    CoordinatorEntity,
+    DataUpdateCoordinator,
+)
+
+
+def _always(_: Any) -> bool:
+    return True
+
+
+@dataclass(frozen=True, kw_only=True)
+class GatewayEntityDescription[DataT](EntityDescription):
+    """Fields every entity description of this integration has.
+
+    `device` names which of the entry's devices the entity belongs to (the device
+    type's runtime turns it into DeviceInfo); `available_fn` says whether the data
+    the entity needs is there at all (else the entity is unavailable).
+    """
+
+    device: str = "main"
+    available_fn: Callable[[DataT], bool] = _always
+
+
+class GatewayEntityRuntime[DataT](Protocol):
+    """What an entity needs from its device type's runtime."""
+
+    @property
+    def coordinator(self) -> DataUpdateCoordinator[DataT]:
+        """The coordinator holding the device's data."""
+
+    @property
+    def unique_id(self) -> str:
+        """Prefix of the unique ids of the entry's entities."""
+
+    def device_info(self, device: str) -> DeviceInfo:
+        """Return the DeviceInfo of one of the entry's devices."""
+
+
+class GatewayEntity[DataT](CoordinatorEntity[DataUpdateCoordinator[DataT]]):
+    """An entity fed by a coordinator that only writes its state when it changed.
+
+    Push coordinators notify every entity on every message; most messages change
+    a few values only, so each entity compares before writing.
+    """
+
+    _attr_has_entity_name = True
+    entity_description: GatewayEntityDescription[DataT]
+
+    def __init__(
+        self,
+        runtime: GatewayEntityRuntime[DataT],
+        description: GatewayEntityDescription[DataT],
+    ) -> None:
+        super().__init__(runtime.coordinator)
+        self.entity_description = description
+        self._attr_unique_id = f"{runtime.unique_id}_{description.key}"
+        self._attr_device_info = runtime.device_info(description.device)
+        self._available = False
+        self._published: object = None
+        self._refresh()
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while the link is down or the entity's data is missing."""
+        return self._available
+
+    def _current_value(self, data: DataT) -> object:
+        """Read this entity's state from the data; store it on the entity."""
+        raise NotImplementedError
+
+    def _refresh(self) -> bool:
+        """Recompute availability and value; True if either changed."""
+        coordinator = self.coordinator
+        available = (
+            coordinator.last_update_success
+            and self.entity_description.available_fn(coordinator.data)
+        )
+        value = self._current_value(coordinator.data) if available else None
+        if available == self._available and value == self._published:
+            return False
+        self._available = available
+        self._published = value
+        return True
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        if self._refresh():
+            self.async_write_ha_state()

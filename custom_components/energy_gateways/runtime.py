@@ -1,0 +1,67 @@
+"""The contract between the shared core and a device type's code."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+
+from .entity import GatewayEntityDescription
+
+
+class DeviceRuntime[DataT](ABC):
+    """Everything one config entry of a device type holds while it is loaded.
+
+    The shared platform modules ask it which entities to create; the entry's
+    `runtime_data` is one of these.
+    """
+
+    @property
+    @abstractmethod
+    def coordinator(self) -> DataUpdateCoordinator[DataT]:
+        """The coordinator holding the device's data."""
+
+    @property
+    @abstractmethod
+    def unique_id(self) -> str:
+        """Prefix of the unique ids of the entry's entities."""
+
+    @abstractmethod
+    def device_info(self, device: str) -> DeviceInfo:
+        """Return the DeviceInfo of one of the entry's devices."""
+
+    @abstractmethod
+    def descriptions(
+        self, platform: Platform
+    ) -> Sequence[GatewayEntityDescription[DataT]]:
+        """Entity descriptions for one platform, already filtered by exists_fn."""
+
+    def async_start(self) -> None:  # noqa: B027 - optional hook
+        """Start background work (streams) once the platforms are set up."""
+
+    @abstractmethod
+    async def async_diagnostics(self) -> dict[str, Any]:
+        """Diagnostics for the entry; secrets must already be redacted."""
+
+
+type EnergyGatewaysConfigEntry = ConfigEntry[DeviceRuntime[Any]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceType:
+    """One supported kind of device, as the registry in `devices/` lists it."""
+
+    key: str
+    platforms: frozenset[Platform]
+    async_setup: Callable[
+        [HomeAssistant, EnergyGatewaysConfigEntry], Awaitable[DeviceRuntime[Any]]
+    ]
+    """Connect, do the first refresh (raising ConfigEntryNotReady etc.), register
+    the devices, and return the runtime; streams start later in async_start."""

@@ -1,0 +1,66 @@
+"""Sensor platform: builds sensors from the descriptions each device type declares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from homeassistant.components.sensor import SensorEntity, SensorEntityDescription
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .entity import GatewayEntity, GatewayEntityDescription
+from .runtime import EnergyGatewaysConfigEntry
+
+# Read-only entities fed by a coordinator: no need to throttle.
+PARALLEL_UPDATES = 0
+
+type SensorValue = str | int | float | Decimal | date | datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class GatewaySensorEntityDescription[DataT](
+    SensorEntityDescription, GatewayEntityDescription[DataT]
+):
+    """How to read one sensor's value (and, if it varies, its unit) from the data."""
+
+    value_fn: Callable[[DataT], SensorValue]
+    unit_fn: Callable[[DataT], str | None] | None = None
+    attributes_fn: Callable[[DataT], dict[str, Any]] | None = None
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EnergyGatewaysConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create the entry's sensors."""
+    runtime = entry.runtime_data
+    async_add_entities(
+        GatewaySensor(runtime, description)
+        for description in runtime.descriptions(Platform.SENSOR)
+        if isinstance(description, GatewaySensorEntityDescription)
+    )
+
+
+class GatewaySensor[DataT](GatewayEntity[DataT], SensorEntity):
+    """A sensor whose value, unit and attributes come from its description."""
+
+    entity_description: GatewaySensorEntityDescription[DataT]
+
+    def _current_value(self, data: DataT) -> object:
+        description = self.entity_description
+        self._attr_native_value = description.value_fn(data)
+        if description.unit_fn is not None:
+            self._attr_native_unit_of_measurement = description.unit_fn(data)
+        if description.attributes_fn is not None:
+            self._attr_extra_state_attributes = description.attributes_fn(data) or {}
+        return (
+            self._attr_native_value,
+            self._attr_native_unit_of_measurement,
+            self._attr_extra_state_attributes,
+        )

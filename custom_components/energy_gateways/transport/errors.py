@@ -1,0 +1,29 @@
+"""The error classes every device client raises.
+
+Clients translate transport exceptions (aiohttp, JSON, timeouts) into these, so the
+Home Assistant side only ever handles this small family.
+"""
+
+
+class GatewayError(Exception):
+    """Base class of every error a device client raises."""
+
+
+class CannotConnect(GatewayError):
+    """The device did not answer, or the connection broke."""
+
+
+class DeviceBusy(CannotConnect):
+    """The device answered 503 or similar: try again later (e.g. while rebooting)."""
+
+
+class InvalidResponse(GatewayError):
+    """The device answered, but not with what the API document describes."""
+
+
+class InvalidAuth(GatewayError):
+    """The credentials or token were rejected."""
+
+
+class TransportUnsupported(GatewayError):
+    """The device refused this transport (e.g. no WebSocket endpoint): try the next one."""
