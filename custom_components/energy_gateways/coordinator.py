@@ -217,4 +217,9 @@ class PushCoordinator[DataT, MessageT](DataUpdateCoordinator[DataT]):
             self._async_connection_lost()
         else:
             LOGGER.debug("Connecting to %s failed: %s", self.name, error)
-        self.async_set_update_error(error)
+        # Not async_set_update_error: it logs at error level on every outage, and
+        # a reader reboot is no error. The info lines above are the log.
+        self.last_exception = error
+        if self.last_update_success:
+            self.last_update_success = False
+            self.async_update_listeners()

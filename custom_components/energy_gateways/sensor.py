@@ -54,13 +54,10 @@ class GatewaySensor[DataT](GatewayEntity[DataT], SensorEntity):
 
     def _current_value(self, data: DataT) -> object:
         description = self.entity_description
-        self._attr_native_value = description.value_fn(data)
+        value = self._attr_native_value = description.value_fn(data)
+        unit = attributes = None
         if description.unit_fn is not None:
-            self._attr_native_unit_of_measurement = description.unit_fn(data)
+            unit = self._attr_native_unit_of_measurement = description.unit_fn(data)
         if description.attributes_fn is not None:
-            self._attr_extra_state_attributes = description.attributes_fn(data) or {}
-        return (
-            self._attr_native_value,
-            self._attr_native_unit_of_measurement,
-            self._attr_extra_state_attributes,
-        )
+            attributes = self._attr_extra_state_attributes = description.attributes_fn(data)
+        return (value, unit, attributes)

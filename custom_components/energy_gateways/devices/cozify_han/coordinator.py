@@ -169,8 +169,8 @@ class HanCoordinator(PushCoordinator[HanData, HanMessage]):
         """Keep the device page's firmware version true after an update."""
         assert self.config_entry is not None
         registry = dr.async_get(self.hass)
-        device = registry.async_get_device(
-            identifiers={(DOMAIN, str(self.config_entry.unique_id))}
+        device = registry.async_get_device_by_identifier(
+            (DOMAIN, str(self.config_entry.unique_id)), self.config_entry.entry_id
         )
         if device is not None and device.sw_version != version:
             LOGGER.debug("%s now runs firmware %s", self.name, version)

@@ -1,0 +1,110 @@
+"""Fixtures shared by every test: the integration enabled, helpers to wait on states."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Generator
+from unittest.mock import PropertyMock, patch
+
+from hypothesis import HealthCheck, settings
+import pytest
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.event import async_track_state_change_event
+
+# CI machines have two cores shared with the simulators: judge inputs, not speed.
+settings.register_profile(
+    "energy_gateways", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("energy_gateways")
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots that mask ids and timestamps, as Home Assistant's own tests do."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load custom_components/ in every test."""
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Create every entity enabled, including the ones disabled by default."""
+    with patch.object(
+        Entity,
+        "entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield
+
+
+async def wait_for_state(
+    hass: HomeAssistant,
+    entity_id: str,
+    predicate: Callable[[State], bool],
+) -> State:
+    """Wait until the entity's state satisfies `predicate`.
+
+    Data reaches the integration over real loopback sockets, which
+    `async_block_till_done` does not wait for; this listens for the state change
+    instead of sleeping.
+    """
+    current = hass.states.get(entity_id)
+    if current is not None and predicate(current):
+        return current
+    done: asyncio.Future[State] = hass.loop.create_future()
+
+    @callback
+    def changed(event: Event[EventStateChangedData]) -> None:
+        state = event.data["new_state"]
+        if state is not None and predicate(state) and not done.done():
+            done.set_result(state)
+
+    unsubscribe = async_track_state_change_event(hass, [entity_id], changed)
+    try:
+        await until(done.done)
+    finally:
+        unsubscribe()
+    return done.result()
+
+
+async def wait_for_values(hass: HomeAssistant, expected: dict[str, float]) -> None:
+    """Wait until every entity shows its expected number.
+
+    Two consecutive readings may share some values, so waiting on one entity
+    alone could pass on the previous reading.
+    """
+
+    await until(lambda: states_match(hass, expected))
+
+
+def states_match(hass: HomeAssistant, expected: dict[str, float]) -> bool:
+    """Whether every entity shows its expected number now."""
+    for entity_id, value in expected.items():
+        state = hass.states.get(entity_id)
+        try:
+            if state is None or float(state.state) != value:
+                return False
+        except ValueError:
+            return False
+    return True
+
+
+async def until(condition: Callable[[], bool], spins: int = 200_000) -> None:
+    """Wait for something a loopback socket delivers (not for time to pass).
+
+    Counts event-loop turns instead of seconds: under the `freezer` fixture the
+    loop's clock stands still, so asyncio.sleep and asyncio.timeout never end.
+    """
+    for _ in range(spins):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise TimeoutError("condition not met")

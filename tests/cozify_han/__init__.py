@@ -1,0 +1,1 @@
+"""Tests for the Cozify HAN reader device type."""

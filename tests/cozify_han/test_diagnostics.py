@@ -1,0 +1,50 @@
+"""Diagnostics: useful content, no identifiers."""
+
+from __future__ import annotations
+
+import json
+
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from homeassistant.core import HomeAssistant
+from simulators.cozify_han import HanSimulator
+
+from ..conftest import wait_for_state
+from .conftest import METER
+
+
+async def test_diagnostics_redacts_identifiers(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    setup_han: MockConfigEntry,
+    han_simulator: HanSimulator,
+) -> None:
+    """Payloads, telegram and connection figures are there; serial, MAC and IPs are not."""
+    message = han_simulator.push_meter()
+    await wait_for_state(hass, f"{METER}_power", lambda s: s.state == str(float(message["p"][0])))
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, setup_han)
+    device = diagnostics["device"]
+    assert device["connection"]["transport"] == "websocket"
+    assert device["connection"]["link_up"] is True
+    assert device["connection"]["messages"] >= 2
+    assert "HAN_METER_MESSAGE" in device["payloads"]
+    assert "HAN_STATE_MESSAGE" in device["payloads"]
+    assert "1.8.0" in device["telegram"]
+
+    text = json.dumps(diagnostics)
+    state = han_simulator.state
+    for secret in (
+        state["serial"],
+        state["mac"],
+        state["mac"].replace(":", "").lower(),
+        state["ethIp"],
+        state["wifiIp"],
+        state["uuid"],
+        han_simulator.meter_identity["meterId"],
+        "127.0.0.1",
+    ):
+        assert secret.lower() not in text.lower(), secret
