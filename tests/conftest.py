@@ -6,14 +6,19 @@ import asyncio
 from collections.abc import Callable, Generator
 from unittest.mock import PropertyMock, patch
 
+from homeassistant.core import (
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.event import async_track_state_change_event
 from hypothesis import HealthCheck, settings
 import pytest
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
-
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
-from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.event import async_track_state_change_event
 
 # CI machines have two cores shared with the simulators: judge inputs, not speed.
 settings.register_profile(

@@ -48,7 +48,9 @@ def test_round_trip_survives_any_chunking(
     sent: list[tuple[str, str]], ending: str, cuts: list[int]
 ) -> None:
     """Whatever the chunk boundaries and line endings, the same events come out."""
-    wire = "".join(encode_event(name, body) for name, body in sent).replace("\n", ending)
+    wire = "".join(encode_event(name, body) for name, body in sent).replace(
+        "\n", ending
+    )
     received = _decode_all(_split(wire.encode(), cuts))
     assert [(event.event, event.data) for event in received] == sent
 
@@ -75,5 +77,7 @@ def test_garbage_never_raises(garbage: bytes, cuts: list[int]) -> None:
 
 def test_comments_ids_defaults_and_bom() -> None:
     """Comments are skipped, a nameless event is "message", ids are kept."""
-    wire = b"\xef\xbb\xbf: keep-alive\nid: 7\ndata: a\ndata: b\n\nretry: 10\nevent: x\n\n"
+    wire = (
+        b"\xef\xbb\xbf: keep-alive\nid: 7\ndata: a\ndata: b\n\nretry: 10\nevent: x\n\n"
+    )
     assert _decode_all([wire]) == [SseEvent(event="message", data="a\nb", id="7")]

@@ -39,6 +39,9 @@ class ConnectionStats:
     """Figures about the stream, for diagnostics."""
 
     transport: str | None = None
+    state: str = "connecting"
+    """connecting, connected, or backoff (waiting to retry)."""
+    attempts: int = 0
     connected_since: datetime | None = None
     reconnects: int = 0
     messages: int = 0
@@ -55,6 +58,8 @@ class ConnectionStats:
         )
         return {
             "transport": self.transport,
+            "state": self.state,
+            "attempts": self.attempts,
             "connected_since": self.connected_since.isoformat()
             if self.connected_since
             else None,
@@ -153,6 +158,8 @@ class PushCoordinator[DataT, MessageT](DataUpdateCoordinator[DataT]):
         """Keep a stream open until the entry unloads."""
         reconnect = False
         while True:
+            self.stats.state = "connecting"
+            self.stats.attempts += 1
             try:
                 await self._async_consume(reconnect)
                 error: GatewayError = StreamClosed("the device closed the stream")
@@ -175,6 +182,7 @@ class PushCoordinator[DataT, MessageT](DataUpdateCoordinator[DataT]):
                 error = err
             reconnect = True
             self._async_mark_lost(error)
+            self.stats.state = "backoff"
             await asyncio.sleep(self._backoff.next_delay())
 
     async def _async_consume(self, reconnect: bool) -> None:
@@ -197,6 +205,7 @@ class PushCoordinator[DataT, MessageT](DataUpdateCoordinator[DataT]):
 
     async def _async_mark_up(self, reconnect: bool) -> None:
         self._backoff.reset()
+        self.stats.state = "connected"
         self.stats.transport = self.transport
         self.stats.connected_since = dt_util.utcnow()
         if reconnect:

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from homeassistant.components.sensor import SensorEntity, SensorEntityDescription
 from homeassistant.const import Platform
@@ -30,7 +29,6 @@ class GatewaySensorEntityDescription[DataT](
 
     value_fn: Callable[[DataT], SensorValue]
     unit_fn: Callable[[DataT], str | None] | None = None
-    attributes_fn: Callable[[DataT], dict[str, Any]] | None = None
 
 
 async def async_setup_entry(
@@ -48,16 +46,14 @@ async def async_setup_entry(
 
 
 class GatewaySensor[DataT](GatewayEntity[DataT], SensorEntity):
-    """A sensor whose value, unit and attributes come from its description."""
+    """A sensor whose value and unit come from its description."""
 
     entity_description: GatewaySensorEntityDescription[DataT]
 
     def _current_value(self, data: DataT) -> object:
         description = self.entity_description
         value = self._attr_native_value = description.value_fn(data)
-        unit = attributes = None
+        unit = None
         if description.unit_fn is not None:
             unit = self._attr_native_unit_of_measurement = description.unit_fn(data)
-        if description.attributes_fn is not None:
-            attributes = self._attr_extra_state_attributes = description.attributes_fn(data)
-        return (value, unit, attributes)
+        return (value, unit)

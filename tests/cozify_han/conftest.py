@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
+from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.energy_gateways.const import CONF_DEVICE_TYPE, DOMAIN
-from homeassistant.const import CONF_HOST, CONF_PORT
-from homeassistant.core import HomeAssistant
 from simulators.cozify_han import HanSimulator
 
 from ..conftest import until
@@ -37,7 +37,11 @@ def han_entry_for(simulator: HanSimulator) -> MockConfigEntry:
         domain=DOMAIN,
         title=NAME,
         unique_id=SERIAL,
-        data={CONF_DEVICE_TYPE: "cozify_han", CONF_HOST: "127.0.0.1", CONF_PORT: simulator.port},
+        data={
+            CONF_DEVICE_TYPE: "cozify_han",
+            CONF_HOST: "127.0.0.1",
+            CONF_PORT: simulator.port,
+        },
     )
 
 

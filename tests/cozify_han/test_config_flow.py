@@ -6,15 +6,15 @@ from collections.abc import AsyncGenerator
 from unittest.mock import patch
 
 from aiohttp import web
-import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-from custom_components.energy_gateways.const import CONF_DEVICE_TYPE, DOMAIN
 from homeassistant.config_entries import SOURCE_DHCP, SOURCE_USER
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.energy_gateways.const import CONF_DEVICE_TYPE, DOMAIN
 from simulators.cozify_han import HanSimulator
 
 from .conftest import MAC, NAME, SERIAL, han_entry_for
@@ -23,7 +23,9 @@ FLOW = "custom_components.energy_gateways.devices.cozify_han.config_flow"
 
 
 async def _start_han_form(hass: HomeAssistant) -> str:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
     assert result["type"] is FlowResultType.MENU
     assert "cozify_han" in result["menu_options"]
     result = await hass.config_entries.flow.async_configure(
@@ -66,7 +68,9 @@ def _port(runner: web.AppRunner) -> int:
     return runner.addresses[0][1]  # type: ignore[no-any-return]
 
 
-async def test_user_flow_creates_entry(hass: HomeAssistant, han_simulator: HanSimulator) -> None:
+async def test_user_flow_creates_entry(
+    hass: HomeAssistant, han_simulator: HanSimulator
+) -> None:
     """A reader found at the given address becomes an entry named after it."""
     flow_id = await _start_han_form(hass)
     result = await hass.config_entries.flow.async_configure(
@@ -142,7 +146,9 @@ async def test_user_flow_duplicate_aborts(
 
 
 def _dhcp(ip: str = "127.0.0.1") -> DhcpServiceInfo:
-    return DhcpServiceInfo(ip=ip, hostname="cozify-han-123-456", macaddress=MAC.replace(":", "").lower())
+    return DhcpServiceInfo(
+        ip=ip, hostname="cozify-han-123-456", macaddress=MAC.replace(":", "").lower()
+    )
 
 
 async def test_dhcp_discovers_new_reader(
@@ -170,7 +176,11 @@ async def test_dhcp_updates_address_of_known_reader(
     entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id=SERIAL,
-        data={CONF_DEVICE_TYPE: "cozify_han", CONF_HOST: "192.0.2.7", CONF_PORT: han_simulator.port},
+        data={
+            CONF_DEVICE_TYPE: "cozify_han",
+            CONF_HOST: "192.0.2.7",
+            CONF_PORT: han_simulator.port,
+        },
     )
     entry.add_to_hass(hass)
     with patch(f"{FLOW}.DEFAULT_PORT", han_simulator.port):
@@ -183,7 +193,9 @@ async def test_dhcp_updates_address_of_known_reader(
     await hass.async_block_till_done()
 
 
-async def test_dhcp_aborts_when_nothing_answers(hass: HomeAssistant, closed_port: int) -> None:
+async def test_dhcp_aborts_when_nothing_answers(
+    hass: HomeAssistant, closed_port: int
+) -> None:
     """A discovered address that does not answer is dropped quietly."""
     with patch(f"{FLOW}.DEFAULT_PORT", closed_port):
         result = await hass.config_entries.flow.async_init(
@@ -200,7 +212,11 @@ async def test_reconfigure_moves_to_new_address(
     entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id=SERIAL,
-        data={CONF_DEVICE_TYPE: "cozify_han", CONF_HOST: "127.0.0.1", CONF_PORT: closed_port},
+        data={
+            CONF_DEVICE_TYPE: "cozify_han",
+            CONF_HOST: "127.0.0.1",
+            CONF_PORT: closed_port,
+        },
     )
     entry.add_to_hass(hass)
     result = await entry.start_reconfigure_flow(hass)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
+from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from homeassistant.core import HomeAssistant
 from simulators.cozify_han import HanSimulator
 
 from ..conftest import wait_for_state
@@ -25,7 +25,9 @@ async def test_diagnostics_redacts_identifiers(
 ) -> None:
     """Payloads, telegram and connection figures are there; serial, MAC and IPs are not."""
     message = han_simulator.push_meter()
-    await wait_for_state(hass, f"{METER}_power", lambda s: s.state == str(float(message["p"][0])))
+    await wait_for_state(
+        hass, f"{METER}_power", lambda s: s.state == str(float(message["p"][0]))
+    )
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, setup_han)
     device = diagnostics["device"]
     assert device["connection"]["transport"] == "websocket"

@@ -27,8 +27,10 @@ json_values = st.recursive(
     | st.integers()
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=10),
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(st.text(max_size=5), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(st.text(max_size=5), children, max_size=5)
+    ),
     max_leaves=20,
 )
 meter_keys = st.sampled_from(
@@ -37,11 +39,18 @@ meter_keys = st.sampled_from(
 
 
 @given(st.dictionaries(meter_keys, json_values))
-def test_meter_parser_never_raises_and_never_invents_numbers(fields: dict[str, Any]) -> None:
+def test_meter_parser_never_raises_and_never_invents_numbers(
+    fields: dict[str, Any],
+) -> None:
     """Any field values give a reading whose numbers are finite floats or None."""
     reading = parse_meter({"type": "HAN_METER_MESSAGE", **fields}, NOW)
     assert isinstance(reading, MeterReading)
-    for phases in (reading.power, reading.power_import, reading.voltage, reading.current):
+    for phases in (
+        reading.power,
+        reading.power_import,
+        reading.voltage,
+        reading.current,
+    ):
         for value in phases:
             assert value is None or isinstance(value, float)
     for total in (reading.energy_import, reading.energy_export):
@@ -85,10 +94,15 @@ def test_timestamp_in_seconds_or_milliseconds() -> None:
     future = parse_meter(
         {"type": "HAN_METER_MESSAGE", "ts": (NOW + timedelta(days=3)).timestamp()}, NOW
     )
-    assert ms is not None and seconds is not None
-    assert ms.timestamp == seconds.timestamp == datetime(2025, 11, 22, 12, 0, tzinfo=UTC)
-    assert sample is not None and sample.timestamp is None  # the seed's 1975 sample
-    assert future is not None and future.timestamp is None
+    assert ms is not None
+    assert seconds is not None
+    assert (
+        ms.timestamp == seconds.timestamp == datetime(2025, 11, 22, 12, 0, tzinfo=UTC)
+    )
+    assert sample is not None
+    assert sample.timestamp is None
+    assert future is not None
+    assert future.timestamp is None
 
 
 def test_state_message_and_unique_id_fallback() -> None:
@@ -133,7 +147,13 @@ def test_prices_slots_and_current_price() -> None:
 
 def test_health_and_ota_ranges() -> None:
     """Negative uptime and out-of-range progress are unknown."""
-    health = parse_health({"type": "HAN_HEALTH_MESSAGE", "uptime_ms": -5, "wifi_rssi": -61})
-    assert health is not None and health.uptime is None and health.wifi_rssi == -61
+    health = parse_health(
+        {"type": "HAN_HEALTH_MESSAGE", "uptime_ms": -5, "wifi_rssi": -61}
+    )
+    assert health is not None
+    assert health.uptime is None
+    assert health.wifi_rssi == -61
     ota = parse_ota({"type": "HAN_OTA_MESSAGE", "progress": 140, "status": "IDLE"})
-    assert ota is not None and ota.progress is None and ota.status == "IDLE"
+    assert ota is not None
+    assert ota.progress is None
+    assert ota.status == "IDLE"

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from unittest.mock import patch
 
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.energy_gateways.const import DOMAIN
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE, Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
 from simulators.cozify_han import HanFault, HanSimulator
 
 from .conftest import METER, NAME, SERIAL, han_entry_for, until
@@ -26,7 +26,9 @@ async def test_setup_creates_devices_and_entities(
 ) -> None:
     """The reader and its meter become linked devices with live values."""
     assert setup_han.state is ConfigEntryState.LOADED
-    reader = device_registry.async_get_device_by_identifier((DOMAIN, SERIAL), setup_han.entry_id)
+    reader = device_registry.async_get_device_by_identifier(
+        (DOMAIN, SERIAL), setup_han.entry_id
+    )
     assert reader is not None
     assert reader.manufacturer == "Cozify"
     assert reader.serial_number == SERIAL
@@ -63,7 +65,8 @@ async def test_entities_snapshot(
     """Registry entries and state attributes of every entity (values vary, so not them)."""
     han_entry.add_to_hass(hass)
     with patch(
-        "custom_components.energy_gateways.PLATFORMS", [Platform.SENSOR, Platform.BINARY_SENSOR]
+        "custom_components.energy_gateways.PLATFORMS",
+        [Platform.SENSOR, Platform.BINARY_SENSOR],
     ):
         assert await hass.config_entries.async_setup(han_entry.entry_id)
         await hass.async_block_till_done()
@@ -89,9 +92,14 @@ async def test_noisy_entities_disabled_by_default(
         entry = entity_registry.async_get(entity_id)
         assert entry is not None, entity_id
         assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
-    for entity_id in (f"{METER}_power", f"{METER}_current_l1", f"{METER}_energy_export"):
+    for entity_id in (
+        f"{METER}_power",
+        f"{METER}_current_l1",
+        f"{METER}_energy_export",
+    ):
         entry = entity_registry.async_get(entity_id)
-        assert entry is not None and entry.disabled_by is None
+        assert entry is not None
+        assert entry.disabled_by is None
 
 
 async def test_unload_closes_the_stream(

@@ -6,15 +6,15 @@ from datetime import timedelta
 import logging
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
 
-from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant, State
-from homeassistant.helpers import device_registry as dr
 from simulators.cozify_han import HanFault, HanSimulator
 
 from ..conftest import states_match, wait_for_state, wait_for_values
@@ -26,7 +26,10 @@ ENERGY_IMPORT = f"{METER}_energy_import"
 
 def _is(value: float) -> object:
     def check(state: State) -> bool:
-        return state.state not in ("unavailable", "unknown") and float(state.state) == value
+        return (
+            state.state not in ("unavailable", "unknown")
+            and float(state.state) == value
+        )
 
     return check
 
@@ -39,7 +42,11 @@ def _available(state: State) -> bool:
     return state.state != STATE_UNAVAILABLE
 
 
-async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
+# Tests that move the clock request `freezer` first: starting it after the entry
+# is set up would make the event loop's clock jump and fire every timer at once.
+async def _advance(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
+) -> None:
     freezer.tick(timedelta(seconds=seconds))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
@@ -84,7 +91,8 @@ async def test_state_message_updates_firmware_and_cloud_state(
     reader = device_registry.async_get_device_by_identifier(
         ("energy_gateways", SERIAL), setup_han.entry_id
     )
-    assert reader is not None and reader.sw_version == "1.0.2.0"
+    assert reader is not None
+    assert reader.sw_version == "1.0.2.0"
 
 
 async def test_configuration_message_updates_main_fuse(
@@ -97,16 +105,18 @@ async def test_configuration_message_updates_main_fuse(
 
 
 async def test_stream_drop_makes_entities_unavailable_then_recovers(
+    freezer: FrozenDateTimeFactory,
     hass: HomeAssistant,
     setup_han: MockConfigEntry,
     han_simulator: HanSimulator,
-    freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Dropping the stream turns the meter unavailable at once; backoff reconnects."""
     caplog.set_level(logging.INFO, logger="custom_components.energy_gateways")
+    stats = setup_han.runtime_data.coordinator.stats
     han_simulator.drop_streams()
     await wait_for_state(hass, POWER, _unavailable)
+    await until(lambda: stats.state == "backoff")
     await _advance(hass, freezer, 2)
     await until(lambda: han_simulator.stream_clients == 1)
     await wait_for_state(hass, POWER, _available)
@@ -114,15 +124,18 @@ async def test_stream_drop_makes_entities_unavailable_then_recovers(
     await wait_for_state(hass, POWER, _is(float(message["p"][0])))
     lost = [r for r in caplog.records if "Lost connection" in r.getMessage()]
     restored = [r for r in caplog.records if "restored" in r.getMessage()]
-    assert len(lost) == 1 and lost[0].levelno == logging.INFO
-    assert len(restored) == 1 and restored[0].levelno == logging.INFO
+    assert len(lost) == 1
+    assert lost[0].levelno == logging.INFO
+    assert "closed the stream" in lost[0].getMessage()
+    assert len(restored) == 1
+    assert restored[0].levelno == logging.INFO
 
 
 async def test_stalled_stream_is_noticed_by_the_watchdog(
+    freezer: FrozenDateTimeFactory,
     hass: HomeAssistant,
     setup_han: MockConfigEntry,
     han_simulator: HanSimulator,
-    freezer: FrozenDateTimeFactory,
 ) -> None:
     """A silent stream is declared dead after three missed readings."""
     han_simulator.set_fault(HanFault.STALL_STREAM)
@@ -131,6 +144,8 @@ async def test_stalled_stream_is_noticed_by_the_watchdog(
     await _advance(hass, freezer, 11)
     await wait_for_state(hass, POWER, _unavailable)
     han_simulator.clear_fault(HanFault.STALL_STREAM)
+    stats = setup_han.runtime_data.coordinator.stats
+    await until(lambda: stats.state == "backoff")
     await _advance(hass, freezer, 2)
     await wait_for_state(hass, POWER, _available)
 
@@ -161,7 +176,9 @@ async def test_sse_falls_back_to_events_path(
 
 
 async def test_no_stream_falls_back_to_polling(
-    hass: HomeAssistant, han_simulator: HanSimulator, freezer: FrozenDateTimeFactory
+    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    han_simulator: HanSimulator,
 ) -> None:
     """Without any stream the reader's /meter is polled every 10 s."""
     han_simulator.set_fault(HanFault.REFUSE_WEBSOCKET)
@@ -181,12 +198,18 @@ async def test_no_stream_falls_back_to_polling(
 @pytest.mark.parametrize("transport_fault", [None, HanFault.REFUSE_WEBSOCKET])
 @pytest.mark.parametrize(
     "kind",
-    ["malformed_json", "truncated_frame", "unknown_type", "numbers_as_strings", "missing_fields"],
+    [
+        "malformed_json",
+        "truncated_frame",
+        "unknown_type",
+        "numbers_as_strings",
+        "missing_fields",
+    ],
 )
 async def test_malformed_input_is_survived(
+    freezer: FrozenDateTimeFactory,
     hass: HomeAssistant,
     han_simulator: HanSimulator,
-    freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
     kind: str,
     transport_fault: HanFault | None,
@@ -200,11 +223,14 @@ async def test_malformed_input_is_survived(
     han_simulator.send_malformed(kind)
     message = han_simulator.push_meter()
     await until(
-        lambda: not coordinator.link_up
-        or states_match(hass, {POWER: float(message["p"][0])})
+        lambda: (
+            not coordinator.link_up
+            or states_match(hass, {POWER: float(message["p"][0])})
+        )
     )
     if not coordinator.link_up:
         # A truncated SSE frame ends that connection: the client reconnects.
+        await until(lambda: coordinator.stats.state == "backoff")
         await _advance(hass, freezer, 2)
         await until(lambda: coordinator.link_up)
     message = han_simulator.push_meter()
@@ -214,7 +240,10 @@ async def test_malformed_input_is_survived(
 
 @pytest.mark.parametrize("mode", ["zero", "backwards"])
 async def test_counter_glitch_is_not_published(
-    hass: HomeAssistant, setup_han: MockConfigEntry, han_simulator: HanSimulator, mode: str
+    hass: HomeAssistant,
+    setup_han: MockConfigEntry,
+    han_simulator: HanSimulator,
+    mode: str,
 ) -> None:
     """A zero or lower energy total keeps the last good value."""
     good = han_simulator.push_meter()
@@ -229,32 +258,35 @@ async def test_counter_glitch_is_not_published(
 
 
 async def test_reboot_recovers_without_reload(
+    freezer: FrozenDateTimeFactory,
     hass: HomeAssistant,
     setup_han: MockConfigEntry,
     han_simulator: HanSimulator,
-    freezer: FrozenDateTimeFactory,
 ) -> None:
     """A reboot drops the stream; the entities return when the reader does."""
+    stats = setup_han.runtime_data.coordinator.stats
     han_simulator.reboot(None)
     await wait_for_state(hass, POWER, _unavailable)
+    # Move the clock only while the client waits to retry: moving it while a
+    # request is in flight would time that request out.
+    await until(lambda: stats.state == "backoff")
+    attempts = stats.attempts
     await _advance(hass, freezer, 2)
+    await until(lambda: stats.attempts > attempts and stats.state == "backoff")
+    assert "503" in str(stats.last_error)
     assert hass.states.get(POWER).state == STATE_UNAVAILABLE  # type: ignore[union-attr]
     han_simulator.finish_reboot()
-    for _ in range(3):  # a retry may have been under way when the reader came back
-        await _advance(hass, freezer, 60)
-        try:
-            await until(lambda: han_simulator.stream_clients == 1, spins=20_000)
-            break
-        except TimeoutError:
-            continue
+    await _advance(hass, freezer, 60)
+    await until(lambda: stats.state == "connected")
     await wait_for_state(hass, POWER, _available)
+    assert stats.reconnects == 1
 
 
 async def test_health_is_polled_slowly(
+    freezer: FrozenDateTimeFactory,
     hass: HomeAssistant,
     setup_han: MockConfigEntry,
     han_simulator: HanSimulator,
-    freezer: FrozenDateTimeFactory,
 ) -> None:
     """/health is read once a minute, not on every message."""
     before = han_simulator.requests["/health"]

@@ -17,11 +17,6 @@ class Backoff:
         self._maximum = maximum
         self._attempt = 0
 
-    @property
-    def attempt(self) -> int:
-        """How many delays were handed out since the last reset."""
-        return self._attempt
-
     def next_delay(self) -> float:
         """Return the next delay in seconds, within [initial/2, ceiling]."""
         ceiling = min(self._maximum, self._initial * 2.0**self._attempt)

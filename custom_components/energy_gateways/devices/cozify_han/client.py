@@ -185,8 +185,8 @@ class HanClient:
     def messages(self, transport: Transport) -> AsyncGenerator[HanMessage]:
         """Yield live messages over `transport` until the connection ends.
 
-        Ends by raising CannotConnect (connection lost) or TransportUnsupported
-        (the reader refuses this transport).
+        Ends when the reader closes the stream, or by raising CannotConnect
+        (connection lost) or TransportUnsupported (the reader refuses it).
         """
         if transport is Transport.WEBSOCKET:
             return self._websocket_messages()
@@ -239,7 +239,6 @@ class HanClient:
                         yield message
                 elif frame.type is aiohttp.WSMsgType.ERROR:
                     raise CannotConnect(f"/ws: {websocket.exception()}")
-        raise CannotConnect("/ws: closed by the reader")
 
     async def _open_sse(self) -> aiohttp.ClientResponse:
         paths = [self._sse_path] if self._sse_path else ["/sse", "/events"]
@@ -275,7 +274,6 @@ class HanClient:
             raise CannotConnect(f"{self._sse_path}: {err}") from err
         finally:
             response.release()
-        raise CannotConnect(f"{self._sse_path}: closed by the reader")
 
     async def _polled_messages(self) -> AsyncGenerator[HanMessage]:
         reads = 0
