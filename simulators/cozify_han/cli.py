@@ -1,0 +1,76 @@
+"""``python -m simulators cozify_han``: run a Cozify HAN reader simulator."""
+
+import argparse
+import asyncio
+import logging
+
+from ..params import parse_fault_spec
+from .faults import HanFault, parse_fault, validate_params
+from .simulator import HanSimulator
+
+_LOGGER = logging.getLogger(__name__)
+
+HELP = "Cozify HAN reader (REST, /ws, /sse)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the cozify_han options to its sub-command parser."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind")
+    parser.add_argument("--port", type=int, default=8080, help="TCP port (0: any)")
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=10.0,
+        help="seconds between meter pushes; 0 turns the periodic push off",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME[:KEY=VALUE,...]",
+        help="fault to switch on at start, repeatable; one of: "
+        + ", ".join(fault.value for fault in HanFault),
+    )
+    parser.add_argument("--serial", default="HAN12345678", help="device serial")
+    parser.add_argument("--phases", type=int, choices=(1, 2, 3), default=3)
+    parser.add_argument(
+        "--no-solar", action="store_true", help="no rooftop PV (never exports)"
+    )
+
+
+def check_arguments(
+    args: argparse.Namespace,
+) -> list[tuple[HanFault, dict[str, object]]]:
+    """Validate the options; return the start faults. Raises ValueError."""
+    if args.interval < 0:
+        raise ValueError("--interval must not be negative")
+    faults = []
+    for spec in args.fault:
+        name, params = parse_fault_spec(spec)
+        fault = parse_fault(name)
+        faults.append((fault, validate_params(fault, params)))
+    return faults
+
+
+async def run(args: argparse.Namespace, stop: asyncio.Event) -> None:
+    """Run the simulator until ``stop`` is set."""
+    faults = check_arguments(args)
+    simulator = HanSimulator(
+        push_interval=args.interval or None,
+        serial=args.serial,
+        phases=args.phases,
+        solar=not args.no_solar,
+    )
+    await simulator.start(host=args.host, port=args.port)
+    try:
+        for fault, params in faults:
+            simulator.set_fault(fault, **params)
+        _LOGGER.info(
+            "Cozify HAN simulator %s listening on %s (control: %s/_sim/status)",
+            args.serial,
+            simulator.url,
+            simulator.url,
+        )
+        await stop.wait()
+    finally:
+        await simulator.stop()

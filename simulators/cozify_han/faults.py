@@ -1,0 +1,88 @@
+"""Fault switches of the Cozify HAN simulator."""
+
+from enum import StrEnum
+import math
+from typing import Any
+
+
+class HanFault(StrEnum):
+    """Faults that can be switched on in a running simulator.
+
+    The value is the name used on the command line and in ``/_sim/fault/{name}``.
+    """
+
+    REFUSE_WEBSOCKET = "refuse_websocket"
+    """``/ws`` answers 404 instead of upgrading."""
+    REFUSE_SSE = "refuse_sse"
+    """``/sse`` and ``/events`` answer 404."""
+    SSE_EVENTS_ONLY = "sse_events_only"
+    """``/sse`` answers 404 but ``/events`` works (exercises the fallback)."""
+    STALL_STREAM = "stall_stream"
+    """Streams stay open but nothing at all is sent until cleared."""
+    HTTP_ERROR = "http_error"
+    """Every REST call and stream upgrade answers ``status`` (default 503)."""
+    GLITCH_COUNTER = "glitch_counter"
+    """One-shot: the next meter reading has a bad counter (``mode`` zero/backwards)."""
+    SLOW_RESPONSE = "slow_response"
+    """REST answers are delayed by ``seconds`` (default 2.0)."""
+
+
+GLITCH_FIELDS = ("ic", "ec", "ric", "rec")
+GLITCH_MODES = ("zero", "backwards")
+
+
+def parse_fault(name: str) -> HanFault:
+    """Return the fault for a name such as ``http_error``, ``HTTP_ERROR`` or ``http-error``."""
+    try:
+        return HanFault(name.strip().lower().replace("-", "_"))
+    except ValueError:
+        known = ", ".join(fault.value for fault in HanFault)
+        raise ValueError(f"unknown fault {name!r} (known: {known})") from None
+
+
+def _number(value: object, key: str) -> float:
+    # bool is an int subclass; a JSON true is never a valid number here
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{key} must be a number")
+    if not math.isfinite(value):
+        raise ValueError(f"{key} must be finite")
+    return float(value)
+
+
+def validate_params(fault: HanFault, params: dict[str, Any]) -> dict[str, Any]:
+    """Check the parameters of a fault and return them with defaults filled in.
+
+    Raises ValueError with a readable message for unknown keys or bad values.
+    """
+    allowed: dict[HanFault, tuple[str, ...]] = {
+        HanFault.HTTP_ERROR: ("status",),
+        HanFault.GLITCH_COUNTER: ("mode", "field", "amount"),
+        HanFault.SLOW_RESPONSE: ("seconds",),
+    }
+    unknown = set(params) - set(allowed.get(fault, ()))
+    if unknown:
+        raise ValueError(f"{fault.value} takes no parameter(s) {sorted(unknown)}")
+    result = dict(params)
+    if fault is HanFault.HTTP_ERROR:
+        status = result.setdefault("status", 503)
+        if isinstance(status, bool) or not isinstance(status, int):
+            raise ValueError("status must be an integer")
+        if not 400 <= status <= 599:
+            raise ValueError("status must be between 400 and 599")
+    elif fault is HanFault.GLITCH_COUNTER:
+        mode = result.setdefault("mode", "zero")
+        if mode not in GLITCH_MODES:
+            raise ValueError(f"mode must be one of {GLITCH_MODES}")
+        field = result.setdefault("field", "ic")
+        if field not in GLITCH_FIELDS:
+            raise ValueError(f"field must be one of {GLITCH_FIELDS}")
+        amount = _number(result.setdefault("amount", 1.0), "amount")
+        if amount <= 0:
+            raise ValueError("amount must be positive")
+        result["amount"] = amount
+    elif fault is HanFault.SLOW_RESPONSE:
+        seconds = _number(result.setdefault("seconds", 2.0), "seconds")
+        if seconds < 0:
+            raise ValueError("seconds must not be negative")
+        result["seconds"] = seconds
+    return result
