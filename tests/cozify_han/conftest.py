@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Any
 
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
@@ -61,3 +62,18 @@ async def setup_han(
     await hass.async_block_till_done()
     await until(lambda: han_simulator.stream_clients == 1)
     return han_entry
+
+
+async def push_reading(
+    simulator: HanSimulator, entry: MockConfigEntry
+) -> dict[str, Any]:
+    """Push a meter reading and wait until the integration has applied it.
+
+    Consecutive readings can share values, so waiting for a state to change
+    could return before the reading arrived; the message count cannot.
+    """
+    stats = entry.runtime_data.coordinator.stats
+    received = stats.messages
+    message = simulator.push_meter()
+    await until(lambda: stats.messages > received)
+    return message

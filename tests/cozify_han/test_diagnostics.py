@@ -11,7 +11,8 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from simulators.cozify_han import HanSimulator
+from custom_components.energy_gateways.diagnostics import redact_values
+from simulators.cozify_han import HanFault, HanSimulator
 
 from ..conftest import wait_for_state
 from .conftest import METER
@@ -50,3 +51,25 @@ async def test_diagnostics_redacts_identifiers(
         "127.0.0.1",
     ):
         assert secret.lower() not in text.lower(), secret
+
+
+async def test_diagnostics_while_reader_is_down(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    setup_han: MockConfigEntry,
+    han_simulator: HanSimulator,
+) -> None:
+    """Diagnostics still download when the reader stops answering."""
+    han_simulator.set_fault(HanFault.HTTP_ERROR, status=500)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, setup_han)
+    assert diagnostics["device"]["telegram"].startswith("unavailable:")
+    assert "HAN_STATE_MESSAGE" in diagnostics["device"]["payloads"]
+
+
+def test_redaction_without_identifiers_keeps_data() -> None:
+    """With nothing known to scrub, the data is returned as it is."""
+    data = {"a": ["b", 1]}
+    assert redact_values(data, [None, "", "abc"]) is data
+    assert redact_values({"x": ("AA:BB", "aa:bb:cc")}, ["aa:bb"]) == {
+        "x": ["**REDACTED**", "**REDACTED**:cc"]
+    }

@@ -6,14 +6,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import given, strategies as st
+import pytest
 
 from custom_components.energy_gateways.devices.cozify_han.models import (
     HanInfo,
     MeterReading,
     parse_configuration,
+    parse_firmware,
     parse_health,
     parse_info,
     parse_meter,
+    parse_meter_identity,
     parse_ota,
     parse_prices,
     parse_stream_message,
@@ -157,3 +160,22 @@ def test_health_and_ota_ranges() -> None:
     assert ota is not None
     assert ota.progress is None
     assert ota.status == "IDLE"
+
+
+@pytest.mark.parametrize(
+    "parse",
+    [
+        parse_info,
+        parse_meter_identity,
+        parse_health,
+        parse_firmware,
+        parse_configuration,
+        parse_ota,
+        parse_prices,
+        lambda payload: parse_meter(payload, NOW),
+    ],
+)
+@pytest.mark.parametrize("payload", [None, [], "HAN", {"type": "HAN_FUTURE_MESSAGE"}])
+def test_parsers_reject_other_payloads(parse: Any, payload: Any) -> None:
+    """A payload of another type, or no object at all, is not parsed."""
+    assert parse(payload) is None

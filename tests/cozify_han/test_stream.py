@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import (
 from simulators.cozify_han import HanFault, HanSimulator
 
 from ..conftest import states_match, wait_for_state, wait_for_values
-from .conftest import METER, READER, SERIAL, han_entry_for, until
+from .conftest import METER, READER, SERIAL, han_entry_for, push_reading, until
 
 POWER = f"{METER}_power"
 ENERGY_IMPORT = f"{METER}_energy_import"
@@ -65,8 +65,8 @@ async def test_pushed_meter_message_updates_states(
 ) -> None:
     """Each pushed reading reaches the power, current and energy sensors."""
     for _ in range(3):
-        message = han_simulator.push_meter()
-        await wait_for_values(
+        message = await push_reading(han_simulator, setup_han)
+        assert states_match(
             hass,
             {
                 POWER: float(message["p"][0]),
@@ -204,6 +204,7 @@ async def test_no_stream_falls_back_to_polling(
         "unknown_type",
         "numbers_as_strings",
         "missing_fields",
+        "json_array",
     ],
 )
 async def test_malformed_input_is_survived(
@@ -220,7 +221,10 @@ async def test_malformed_input_is_survived(
     entry = await _setup(hass, han_simulator)
     coordinator = entry.runtime_data.coordinator
     await until(lambda: han_simulator.stream_clients == 1)
-    han_simulator.send_malformed(kind)
+    if kind == "json_array":
+        han_simulator.send_raw("[1, 2]", "event: HAN_METER_MESSAGE\ndata: [1, 2]\n\n")
+    else:
+        han_simulator.send_malformed(kind)
     message = han_simulator.push_meter()
     await until(
         lambda: (
@@ -246,15 +250,15 @@ async def test_counter_glitch_is_not_published(
     mode: str,
 ) -> None:
     """A zero or lower energy total keeps the last good value."""
-    good = han_simulator.push_meter()
-    await wait_for_state(hass, POWER, _is(float(good["p"][0])))
-    han_simulator.set_fault(HanFault.GLITCH_COUNTER, mode=mode)
-    glitched = han_simulator.push_meter()
-    assert float(glitched["ic"]) < float(good["ic"])
-    await wait_for_state(hass, POWER, _is(float(glitched["p"][0])))
+    good = await push_reading(han_simulator, setup_han)
     assert float(hass.states.get(ENERGY_IMPORT).state) == float(good["ic"])  # type: ignore[union-attr]
-    after = han_simulator.push_meter()
-    await wait_for_state(hass, ENERGY_IMPORT, _is(float(after["ic"])))
+    han_simulator.set_fault(HanFault.GLITCH_COUNTER, mode=mode)
+    glitched = await push_reading(han_simulator, setup_han)
+    assert float(glitched["ic"]) < float(good["ic"])
+    assert float(hass.states.get(POWER).state) == float(glitched["p"][0])  # type: ignore[union-attr]
+    assert float(hass.states.get(ENERGY_IMPORT).state) == float(good["ic"])  # type: ignore[union-attr]
+    after = await push_reading(han_simulator, setup_han)
+    assert float(hass.states.get(ENERGY_IMPORT).state) == float(after["ic"])  # type: ignore[union-attr]
 
 
 async def test_reboot_recovers_without_reload(
@@ -289,8 +293,15 @@ async def test_health_is_polled_slowly(
     han_simulator: HanSimulator,
 ) -> None:
     """/health is read once a minute, not on every message."""
+    coordinator = setup_han.runtime_data.coordinator
     before = han_simulator.requests["/health"]
-    await _advance(hass, freezer, 30)
-    assert han_simulator.requests["/health"] == before
-    await _advance(hass, freezer, 31)
-    await until(lambda: han_simulator.requests["/health"] == before + 1)
+    health = coordinator.data.health
+    for _ in range(3):  # 63 s in steps the watchdog accepts: a reading each 21 s
+        received = coordinator.stats.messages
+        han_simulator.push_meter()
+        await until(lambda n=received: coordinator.stats.messages > n)
+        assert han_simulator.requests["/health"] == before
+        await _advance(hass, freezer, 21)
+    await until(lambda: coordinator.data.health is not health)
+    assert han_simulator.requests["/health"] == before + 1
+    assert coordinator.stats.reconnects == 0

@@ -8,7 +8,7 @@ polling of `/meter` is the last resort. Raises only the integration's own errors
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 import json
@@ -111,12 +111,19 @@ class HanClient:
             raise CannotConnect(f"{path}: HTTP {response.status}")
         return response
 
-    async def _get_json(self, path: str) -> Any:
+    async def _read[T](
+        self, path: str, read: Callable[[aiohttp.ClientResponse], Awaitable[T]]
+    ) -> T:
+        """Request `path` and read its body with `read`."""
         response = await self._request(path)
         try:
-            payload = await response.json(content_type=None)
+            return await read(response)
         except (aiohttp.ClientError, TimeoutError) as err:
             raise CannotConnect(f"{path}: {err}") from err
+
+    async def _get_json(self, path: str) -> Any:
+        try:
+            payload = await self._read(path, lambda r: r.json(content_type=None))
         except ValueError as err:
             raise InvalidResponse(f"{path}: not JSON") from err
         if isinstance(payload, dict) and isinstance(payload.get("type"), str):
@@ -166,19 +173,11 @@ class HanClient:
 
     async def get_telegram(self) -> str:
         """Read the last valid meter telegram as text."""
-        response = await self._request("/telegram")
-        try:
-            return await response.text(errors="replace")
-        except (aiohttp.ClientError, TimeoutError) as err:
-            raise CannotConnect(f"/telegram: {err}") from err
+        return await self._read("/telegram", lambda r: r.text(errors="replace"))
 
     async def get_raw(self) -> bytes:
         """Read the reader's raw input buffer (up to 4096 bytes)."""
-        response = await self._request("/raw")
-        try:
-            return await response.read()
-        except (aiohttp.ClientError, TimeoutError) as err:
-            raise CannotConnect(f"/raw: {err}") from err
+        return await self._read("/raw", lambda r: r.read())
 
     # -- streams ----------------------------------------------------------
 

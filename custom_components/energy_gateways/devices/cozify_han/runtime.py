@@ -33,6 +33,12 @@ METER_MANUFACTURERS = {
 }
 
 
+DESCRIPTIONS: dict[Platform, Sequence[GatewayEntityDescription[HanData]]] = {
+    Platform.SENSOR: SENSORS,
+    Platform.BINARY_SENSOR: BINARY_SENSORS,
+}
+
+
 class HanRuntime(DeviceRuntime[HanData]):
     """A loaded HAN reader entry."""
 
@@ -66,11 +72,7 @@ class HanRuntime(DeviceRuntime[HanData]):
         self, platform: Platform
     ) -> Sequence[GatewayEntityDescription[HanData]]:
         """Return the reader's entity descriptions for one platform."""
-        if platform is Platform.SENSOR:
-            return SENSORS
-        if platform is Platform.BINARY_SENSOR:
-            return BINARY_SENSORS
-        return ()
+        return DESCRIPTIONS.get(platform, ())
 
     def async_start(self) -> None:
         """Open the push stream and start the slow health/price poll."""
