@@ -13,7 +13,11 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import GatewayEntity, GatewayEntityDescription
+from .entity import (
+    GatewayEntity,
+    GatewayEntityDescription,
+    async_add_described_entities,
+)
 from .runtime import EnergyGatewaysConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -34,11 +38,12 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create the entry's binary sensors."""
-    runtime = entry.runtime_data
-    async_add_entities(
-        GatewayBinarySensor(runtime, description)
-        for description in runtime.descriptions(Platform.BINARY_SENSOR)
-        if isinstance(description, GatewayBinarySensorEntityDescription)
+    async_add_described_entities(
+        entry.runtime_data,
+        Platform.BINARY_SENSOR,
+        GatewayBinarySensorEntityDescription,
+        GatewayBinarySensor,
+        async_add_entities,
     )
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from homeassistant.const import Platform
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import (
     CoordinatorEntity,
     DataUpdateCoordinator,
@@ -45,6 +47,31 @@ class GatewayEntityRuntime[DataT](Protocol):
 
     def device_info(self, device: str) -> DeviceInfo:
         """Return the DeviceInfo of one of the entry's devices."""
+
+
+class DescribedRuntime(Protocol):
+    """A runtime that lists entity descriptions per platform."""
+
+    def descriptions(
+        self, platform: Platform
+    ) -> Sequence[GatewayEntityDescription[Any]]:
+        """Entity descriptions for one platform."""
+
+
+@callback
+def async_add_described_entities[DescriptionT: GatewayEntityDescription[Any]](
+    runtime: DescribedRuntime,
+    platform: Platform,
+    description_type: type[DescriptionT],
+    entity_factory: Callable[[Any, DescriptionT], Entity],
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create one entity per description the device type declares for `platform`."""
+    async_add_entities(
+        entity_factory(runtime, description)
+        for description in runtime.descriptions(platform)
+        if isinstance(description, description_type)
+    )
 
 
 class GatewayEntity[DataT](CoordinatorEntity[DataUpdateCoordinator[DataT]]):

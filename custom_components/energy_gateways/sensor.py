@@ -12,7 +12,11 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import GatewayEntity, GatewayEntityDescription
+from .entity import (
+    GatewayEntity,
+    GatewayEntityDescription,
+    async_add_described_entities,
+)
 from .runtime import EnergyGatewaysConfigEntry
 
 # Read-only entities fed by a coordinator: no need to throttle.
@@ -37,11 +41,12 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create the entry's sensors."""
-    runtime = entry.runtime_data
-    async_add_entities(
-        GatewaySensor(runtime, description)
-        for description in runtime.descriptions(Platform.SENSOR)
-        if isinstance(description, GatewaySensorEntityDescription)
+    async_add_described_entities(
+        entry.runtime_data,
+        Platform.SENSOR,
+        GatewaySensorEntityDescription,
+        GatewaySensor,
+        async_add_entities,
     )
 
 

@@ -68,22 +68,30 @@ class CozifyHanConfigFlow(ConfigFlow):
             return None, {"base": "not_a_han_reader"}
         return info, {}
 
+    async def _async_probe_form(
+        self, user_input: dict[str, Any]
+    ) -> tuple[dict[str, Any], HanInfo | None, dict[str, str]]:
+        """Probe the address from a form; on success the flow takes its unique id."""
+        host = _clean_host(user_input[CONF_HOST])
+        port = int(user_input[CONF_PORT])
+        address: dict[str, Any] = {CONF_HOST: host, CONF_PORT: port}
+        info, errors = await self._async_probe_han(host, port)
+        if info is not None:
+            await self.async_set_unique_id(info.unique_id)
+        return address, info, errors
+
     async def async_step_cozify_han(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for the reader's address and check that a HAN reader answers."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            host = _clean_host(user_input[CONF_HOST])
-            port = int(user_input[CONF_PORT])
-            info, errors = await self._async_probe_han(host, port)
+            user_input, info, errors = await self._async_probe_form(user_input)
             if info is not None:
-                await self.async_set_unique_id(info.unique_id)
-                self._abort_if_unique_id_configured(
-                    updates={CONF_HOST: host, CONF_PORT: port}
+                self._abort_if_unique_id_configured(updates=user_input)
+                return self._async_create_han_entry(
+                    info, user_input[CONF_HOST], user_input[CONF_PORT]
                 )
-                return self._async_create_han_entry(info, host, port)
-            user_input = {CONF_HOST: host, CONF_PORT: port}
         defaults = user_input or {}
         return self.async_show_form(
             step_id="cozify_han",
@@ -132,16 +140,12 @@ class CozifyHanConfigFlow(ConfigFlow):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            host = _clean_host(user_input[CONF_HOST])
-            port = int(user_input[CONF_PORT])
-            info, errors = await self._async_probe_han(host, port)
+            user_input, info, errors = await self._async_probe_form(user_input)
             if info is not None:
-                await self.async_set_unique_id(info.unique_id)
                 self._abort_if_unique_id_mismatch(reason="wrong_device")
                 return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_HOST: host, CONF_PORT: port}
+                    entry, data_updates=user_input
                 )
-            user_input = {CONF_HOST: host, CONF_PORT: port}
         defaults = user_input or entry.data
         return self.async_show_form(
             step_id="reconfigure_cozify_han",
