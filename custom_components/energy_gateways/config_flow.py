@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.config_entries import ConfigFlowResult
+from homeassistant.config_entries import ConfigEntry, ConfigFlowResult, OptionsFlow
+from homeassistant.core import callback
 
 from .const import CONF_DEVICE_TYPE, DOMAIN
 from .devices import DEVICE_TYPES
@@ -16,6 +17,22 @@ class EnergyGatewaysConfigFlow(CozifyHanConfigFlow, domain=DOMAIN):
 
     VERSION = 1
     MINOR_VERSION = 1
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+        """Return the options flow of the entry's device type."""
+        options_flow = DEVICE_TYPES[config_entry.data[CONF_DEVICE_TYPE]].options_flow
+        assert options_flow is not None
+        return options_flow()
+
+    @classmethod
+    @callback
+    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
+        """Only device types with options show the Configure button."""
+        return (
+            DEVICE_TYPES[config_entry.data[CONF_DEVICE_TYPE]].options_flow is not None
+        )
 
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None

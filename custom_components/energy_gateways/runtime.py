@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, OptionsFlow
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -65,3 +65,5 @@ class DeviceType:
     ]
     """Connect, do the first refresh (raising ConfigEntryNotReady etc.), register
     the devices, and return the runtime; streams start later in async_start."""
+    options_flow: type[OptionsFlow] | None = None
+    """The entry's options flow, if the device type has options."""

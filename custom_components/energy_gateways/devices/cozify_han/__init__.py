@@ -6,12 +6,14 @@ from homeassistant.const import Platform
 
 from ...runtime import DeviceType
 from .config_flow import DEVICE_TYPE as KEY, CozifyHanConfigFlow
+from .options_flow import CozifyHanOptionsFlow
 from .runtime import async_setup
 
 DEVICE_TYPE = DeviceType(
     key=KEY,
     platforms=frozenset({Platform.SENSOR, Platform.BINARY_SENSOR}),
     async_setup=async_setup,
+    options_flow=CozifyHanOptionsFlow,
 )
 
 __all__ = ["DEVICE_TYPE", "CozifyHanConfigFlow"]
