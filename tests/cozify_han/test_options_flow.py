@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-from custom_components.energy_gateways.const import CONF_IMPORT_HISTORY
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.energy_gateways.const import CONF_IMPORT_HISTORY
 
 
 async def test_history_import_can_be_turned_off(
