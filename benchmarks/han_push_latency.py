@@ -15,46 +15,17 @@ import asyncio
 import statistics
 import time
 
-from homeassistant import loader
-from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import Event, EventStateChangedData, callback
 from homeassistant.helpers.event import async_track_state_change_event
-from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_test_home_assistant,
-)
 
-from custom_components.energy_gateways.const import CONF_DEVICE_TYPE, DOMAIN
-from simulators.cozify_han import HanSimulator
+from .harness import running_han
 
 POWER = "sensor.electricity_meter_power"
 
 
 async def measure(messages: int) -> None:
     """Run the measurement and print the figures."""
-    simulator = HanSimulator(push_interval=None)
-    await simulator.start(host="127.0.0.1", port=0)
-    async with async_test_home_assistant() as hass:
-        hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)  # let custom_components/ load
-        # HA's shared HTTP session resolves .local names through zeroconf.
-        await async_setup_component(hass, "network", {})
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            unique_id=simulator.state["serial"],
-            title=simulator.state["name"],
-            data={
-                CONF_DEVICE_TYPE: "cozify_han",
-                CONF_HOST: "127.0.0.1",
-                CONF_PORT: simulator.port,
-            },
-        )
-        entry.add_to_hass(hass)
-        await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
-        while simulator.stream_clients == 0:  # noqa: ASYNC110 - a socket, not an event
-            await asyncio.sleep(0.01)
-
+    async with running_han() as (hass, simulator):
         arrived: dict[float, float] = {}
         waiter: asyncio.Future[None] | None = None
         expected = 0.0
@@ -73,9 +44,8 @@ async def measure(messages: int) -> None:
         requests_before = sum(simulator.requests.values())
         started = time.perf_counter()
         for index in range(messages):
-            expected = float(
-                100_000 + index
-            )  # distinct, so every message changes state
+            # Distinct values, so every message changes the state.
+            expected = float(100_000 + index)
             message = {**template, "p": [expected, *template["p"][1:]]}
             waiter = hass.loop.create_future()
             sent = time.perf_counter()
@@ -85,10 +55,6 @@ async def measure(messages: int) -> None:
         elapsed = time.perf_counter() - started
         unsubscribe()
         requests = sum(simulator.requests.values()) - requests_before
-        await hass.config_entries.async_unload(entry.entry_id)
-        await hass.async_block_till_done()
-        await hass.async_stop(force=True)
-    await simulator.stop()
 
     delays_ms = sorted(delay * 1000 for delay in delays)
     quantiles = statistics.quantiles(delays_ms, n=100)

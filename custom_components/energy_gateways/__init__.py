@@ -4,13 +4,34 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_DEVICE_TYPE
+from .const import CONF_DEVICE_TYPE, DOMAIN
 from .devices import DEVICE_TYPES
+from .repairs import async_delete_reboot_issue
 from .runtime import EnergyGatewaysConfigEntry
+from .services import async_setup_services
 
 # Every platform any device type uses; each entry forwards only its own.
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.NUMBER,
+    Platform.SELECT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+    Platform.UPDATE,
+]
+
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the service actions (once, for every entry)."""
+    async_setup_services(hass)
+    return True
 
 
 def _platforms(entry: EnergyGatewaysConfigEntry) -> list[Platform]:
@@ -34,3 +55,10 @@ async def async_unload_entry(
 ) -> bool:
     """Unload platforms; the stream task and timers end with the entry."""
     return await hass.config_entries.async_unload_platforms(entry, _platforms(entry))
+
+
+async def async_remove_entry(
+    hass: HomeAssistant, entry: EnergyGatewaysConfigEntry
+) -> None:
+    """Drop the entry's repair issues along with it."""
+    async_delete_reboot_issue(hass, entry.entry_id)

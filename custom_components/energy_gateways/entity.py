@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from homeassistant.const import Platform
 from homeassistant.core import callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -15,6 +17,9 @@ from homeassistant.helpers.update_coordinator import (
     CoordinatorEntity,
     DataUpdateCoordinator,
 )
+
+from .const import DOMAIN
+from .transport.errors import Forbidden, GatewayError, InvalidAuth, Rejected
 
 
 def _always(_: Any) -> bool:
@@ -74,6 +79,30 @@ def async_add_described_entities[DescriptionT: GatewayEntityDescription[Any]](
     )
 
 
+def ha_error(key: str, **placeholders: str) -> HomeAssistantError:
+    """Build a translated error from `exceptions.<key>` in the translations."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders,
+    )
+
+
+@asynccontextmanager
+async def device_errors_as_ha_errors(host: str) -> AsyncIterator[None]:
+    """Turn the clients' errors into translated errors for actions and entities."""
+    try:
+        yield
+    except Rejected as err:
+        raise ha_error("rejected", host=host, reason=str(err)) from err
+    except Forbidden as err:
+        raise ha_error("forbidden", host=host) from err
+    except InvalidAuth as err:
+        raise ha_error("invalid_auth", host=host) from err
+    except GatewayError as err:
+        raise ha_error("cannot_connect", host=host, error=str(err)) from err
+
+
 class GatewayEntity[DataT](CoordinatorEntity[DataUpdateCoordinator[DataT]]):
     """An entity fed by a coordinator that only writes its state when it changed.
 
@@ -90,6 +119,7 @@ class GatewayEntity[DataT](CoordinatorEntity[DataUpdateCoordinator[DataT]]):
         description: GatewayEntityDescription[DataT],
     ) -> None:
         super().__init__(runtime.coordinator)
+        self.runtime = runtime
         self.entity_description = description
         self._attr_unique_id = f"{runtime.unique_id}_{description.key}"
         self._attr_device_info = runtime.device_info(description.device)
@@ -124,3 +154,21 @@ class GatewayEntity[DataT](CoordinatorEntity[DataUpdateCoordinator[DataT]]):
     def _handle_coordinator_update(self) -> None:
         if self._refresh():
             self.async_write_ha_state()
+
+
+class GatewaySettingEntity[DataT](GatewayEntity[DataT]):
+    """An entity that changes a setting on the device (select, number, switch).
+
+    It shows only what the device reports: after a write the device pushes (or
+    is read for) its new configuration, so a refused write changes nothing.
+    """
+
+    async def _async_write(self, write: Awaitable[None]) -> None:
+        """Await a description's write; device errors become translated errors."""
+        name = self.name if isinstance(self.name, str) else self.entity_id
+        try:
+            await write
+        except Rejected as err:
+            raise ha_error("setting_rejected", setting=name, reason=str(err)) from err
+        except GatewayError as err:
+            raise ha_error("setting_failed", setting=name, error=str(err)) from err

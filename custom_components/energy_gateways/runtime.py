@@ -46,6 +46,10 @@ class DeviceRuntime[DataT](ABC):
     def async_start(self) -> None:  # noqa: B027 - optional hook
         """Start background work (streams) once the platforms are set up."""
 
+    async def async_reboot(self) -> None:
+        """Restart the device (the fix of the "restart needed" repair issue)."""
+        raise NotImplementedError
+
     @abstractmethod
     async def async_diagnostics(self) -> dict[str, Any]:
         """Diagnostics for the entry; secrets must already be redacted."""

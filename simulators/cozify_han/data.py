@@ -531,15 +531,19 @@ class HistoryStore:
         now: float,
         price: Callable[[int], float] | None = None,
         currency: str | None = None,
+        gap: tuple[float, float] | None = None,
     ) -> dict[str, Any]:
         """Return the history message of ``kind`` at time ``now``.
 
         ``price`` maps a bucket start (epoch s) to a price; only weekly uses it.
+        Buckets overlapping ``gap`` = (start, end) are left out (reader was off).
         """
         spec = HISTORY_SPECS[kind]
         bounds = bucket_bounds(spec.size, spec.count, now)
         columns: dict[str, list[Any]] = {name: [] for name in spec.columns}
         for start, end in bounds:
+            if gap is not None and start < gap[1] and end > gap[0]:
+                continue
             bucket, final = self.bucket(kind, start, end, now)
             values: dict[str, Any] = {
                 "t": start,

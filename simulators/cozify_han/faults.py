@@ -25,6 +25,16 @@ class HanFault(StrEnum):
     """One-shot: the next meter reading has a bad counter (``mode`` zero/backwards)."""
     SLOW_RESPONSE = "slow_response"
     """REST answers are delayed by ``seconds`` (default 2.0)."""
+    HISTORY_GAP = "history_gap"
+    """History has no buckets overlapping [``start``, ``end``) (epoch s): the reader was off."""
+    EXPIRED_TOKEN = "expired_token"  # noqa: S105 - a fault name
+    """One-shot: the next ``/auth/token`` hands out a token that has already expired."""
+    TOKEN_SCOPE = "token_scope"  # noqa: S105 - a fault name
+    """``/auth/token`` hands out tokens with scope ``ota:read`` (uploads get 403)."""
+    OTA_FAIL = "ota_fail"
+    """One-shot: the next download or upload fails validation (``invalid_firmware``)."""
+    NO_OTA_ENDPOINT = "no_ota_endpoint"
+    """``POST /ota`` answers 404, as on readers with only the legacy ``/update``."""
 
 
 GLITCH_FIELDS = ("ic", "ec", "ric", "rec")
@@ -55,9 +65,10 @@ def validate_params(fault: HanFault, params: dict[str, Any]) -> dict[str, Any]:
     Raises ValueError with a readable message for unknown keys or bad values.
     """
     allowed: dict[HanFault, tuple[str, ...]] = {
-        HanFault.HTTP_ERROR: ("status",),
+        HanFault.HTTP_ERROR: ("status", "path"),
         HanFault.GLITCH_COUNTER: ("mode", "field", "amount"),
         HanFault.SLOW_RESPONSE: ("seconds",),
+        HanFault.HISTORY_GAP: ("start", "end"),
     }
     unknown = set(params) - set(allowed.get(fault, ()))
     if unknown:
@@ -69,6 +80,9 @@ def validate_params(fault: HanFault, params: dict[str, Any]) -> dict[str, Any]:
             raise ValueError("status must be an integer")
         if not 400 <= status <= 599:
             raise ValueError("status must be between 400 and 599")
+        path = result.setdefault("path", "/")
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise ValueError("path must be a string starting with /")
     elif fault is HanFault.GLITCH_COUNTER:
         mode = result.setdefault("mode", "zero")
         if mode not in GLITCH_MODES:
@@ -85,4 +99,12 @@ def validate_params(fault: HanFault, params: dict[str, Any]) -> dict[str, Any]:
         if seconds < 0:
             raise ValueError("seconds must not be negative")
         result["seconds"] = seconds
+    elif fault is HanFault.HISTORY_GAP:
+        if "start" not in result or "end" not in result:
+            raise ValueError("history_gap needs start and end (epoch seconds)")
+        start = _number(result["start"], "start")
+        end = _number(result["end"], "end")
+        if end <= start:
+            raise ValueError("end must be after start")
+        result.update(start=start, end=end)
     return result

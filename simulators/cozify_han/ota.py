@@ -100,6 +100,8 @@ class OtaManager:
         # the cloud offer survives local uploads, so /ota/clear can restore it
         self.offered_version: str | None = None
         self.status = OtaStatus.IDLE
+        self.fail_next = False
+        """Fail the next download at validation (the OTA_FAIL fault)."""
         self.version = host.installed_version
         self.release_notes = ""
         self.release_notes_url = ""
@@ -201,6 +203,13 @@ class OtaManager:
         self.status = OtaStatus.VALIDATING
         self._changed()
         await asyncio.sleep(step)
+        if self.fail_next:
+            self.fail_next = False
+            self.status = OtaStatus.FAILED
+            self.error = "invalid_firmware"
+            self.progress = 0
+            self._changed()
+            return
         self._stage(self.version)
         if self._host.update_policy == "automatic":
             self.activate()

@@ -242,6 +242,8 @@ class HanSimulator:
         """Time per 10 % of an OTA download and for image validation."""
         self.scan_seconds = 2.0
         """Duration of a WiFi scan."""
+        self.scan_fails = False
+        """Whether WiFi scans end in ``SCAN_FAILED`` (after ``scan_seconds``)."""
         self.configuration_posts: list[Any] = []
         """Raw bodies of every ``POST /configuration`` (to check partial updates)."""
         self.last_uploaded_image: bytes | None = None
@@ -856,7 +858,8 @@ class HanSimulator:
             self.requests[path] += 1
             if self._rebooting:
                 return _error(503, "rebooting")
-            if (failure := self._faults.get(HanFault.HTTP_ERROR)) is not None:
+            failure = self._faults.get(HanFault.HTTP_ERROR)
+            if failure is not None and path.startswith(str(failure["path"])):
                 return _error(int(failure["status"]), "unable to process request")
             slow = self._faults.get(HanFault.SLOW_RESPONSE)
             if slow is not None and path not in STREAM_PATHS:
@@ -960,11 +963,15 @@ class HanSimulator:
         return web.json_response(self._state_message())
 
     async def _get_token(self, _request: web.Request) -> web.StreamResponse:
+        expired = self._faults.pop(HanFault.EXPIRED_TOKEN, None) is not None
+        scope = "ota:read" if HanFault.TOKEN_SCOPE in self._faults else DEFAULT_SCOPE
         return web.json_response(
             {
                 "type": "HAN_AUTH_TOKEN",
                 "tokenType": "Bearer",
-                "accessToken": self._tokens.issue(),
+                "accessToken": self._tokens.issue(
+                    scope, -60 if expired else TOKEN_LIFETIME
+                ),
                 "audience": AUDIENCE,
                 "scope": DEFAULT_SCOPE,
                 "expiresIn": TOKEN_LIFETIME,
@@ -990,14 +997,19 @@ class HanSimulator:
         return web.json_response(self._ota.message())
 
     async def _post_ota(self, request: web.Request) -> web.StreamResponse:
+        if HanFault.NO_OTA_ENDPOINT in self._faults:
+            raise web.HTTPNotFound
         # authorization first: an unauthorised client must not get to upload
         self._tokens.authorize(request.headers.get("Authorization"))
         image = await self._read_image(request)
         self.last_uploaded_image = image
+        if self._faults.pop(HanFault.OTA_FAIL, None) is not None:
+            image = b"corrupt"
         status, body = self._ota.upload(image)
         return web.json_response(body, status=status)
 
     async def _post_ota_download(self, _request: web.Request) -> web.StreamResponse:
+        self._ota.fail_next = self._faults.pop(HanFault.OTA_FAIL, None) is not None
         return web.json_response(self._ota.download())
 
     async def _post_ota_clear(self, _request: web.Request) -> web.StreamResponse:
@@ -1049,6 +1061,9 @@ class HanSimulator:
 
     def _finish_scan(self) -> None:
         self._scan_timer = None
+        if self.scan_fails:
+            self._scan = {"status": "SCAN_FAILED"}
+            return
         networks: list[dict[str, Any]] = []
         for index, (ssid, auth, channel, rssi) in enumerate(_SCAN_NETWORKS):
             octets = [
@@ -1161,8 +1176,13 @@ class HanSimulator:
         def price(slot: int) -> float:
             return self._prices.price(config, slot, zone)
 
+        gap = self._faults.get(HanFault.HISTORY_GAP)
         message = self._history.message(
-            kind, time.time(), price=price, currency=str(config["pc"])
+            kind,
+            time.time(),
+            price=price,
+            currency=str(config["pc"]),
+            gap=(gap["start"], gap["end"]) if gap is not None else None,
         )
         return web.json_response(message)
 

@@ -25,6 +25,7 @@ async def test_diagnostics_redacts_identifiers(
     han_simulator: HanSimulator,
 ) -> None:
     """Payloads, telegram and connection figures are there; serial, MAC and IPs are not."""
+    han_simulator.set_configuration({"w": {"e": True, "s": "Koti-5G-Mokkula"}})
     message = han_simulator.push_meter()
     await wait_for_state(
         hass, f"{METER}_power", lambda s: s.state == str(float(message["p"][0]))
@@ -37,6 +38,12 @@ async def test_diagnostics_redacts_identifiers(
     assert "HAN_METER_MESSAGE" in device["payloads"]
     assert "HAN_STATE_MESSAGE" in device["payloads"]
     assert "1.8.0" in device["telegram"]
+    assert len(bytes.fromhex(device["raw_head_hex"])) > 0
+    assert (
+        device["payloads"]["HAN_OTA_MESSAGE"]["status"] == han_simulator.ota["status"]
+    )
+    configuration = device["payloads"]["HAN_CONFIGURATION"]
+    assert configuration["w"]["p"] == "***"  # the reader's mask, never a password
 
     text = json.dumps(diagnostics)
     state = han_simulator.state
@@ -48,6 +55,8 @@ async def test_diagnostics_redacts_identifiers(
         state["wifiIp"],
         state["uuid"],
         han_simulator.meter_identity["meterId"],
+        han_simulator.configuration["w"]["s"],
+        han_simulator.wifi_password,
         "127.0.0.1",
     ):
         assert secret.lower() not in text.lower(), secret

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from unittest.mock import patch
-
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE, Platform
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
@@ -64,12 +62,8 @@ async def test_entities_snapshot(
 ) -> None:
     """Registry entries and state attributes of every entity (values vary, so not them)."""
     han_entry.add_to_hass(hass)
-    with patch(
-        "custom_components.energy_gateways.PLATFORMS",
-        [Platform.SENSOR, Platform.BINARY_SENSOR],
-    ):
-        assert await hass.config_entries.async_setup(han_entry.entry_id)
-        await hass.async_block_till_done()
+    assert await hass.config_entries.async_setup(han_entry.entry_id)
+    await hass.async_block_till_done()
     entries = er.async_entries_for_config_entry(entity_registry, han_entry.entry_id)
     assert entries
     for entry in sorted(entries, key=lambda e: e.entity_id):

@@ -27,3 +27,11 @@ class InvalidAuth(GatewayError):
 
 class TransportUnsupported(GatewayError):
     """The device refused this transport (e.g. no WebSocket endpoint): try the next one."""
+
+
+class Rejected(GatewayError):
+    """The device refused a write (HTTP 400 or success: false); str() is its reason."""
+
+
+class Forbidden(InvalidAuth):
+    """The credentials are valid but lack the permission (HTTP 403)."""

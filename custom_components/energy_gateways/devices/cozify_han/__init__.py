@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from homeassistant.const import Platform
-
 from ...runtime import DeviceType
 from .config_flow import DEVICE_TYPE as KEY, CozifyHanConfigFlow
 from .options_flow import CozifyHanOptionsFlow
-from .runtime import async_setup
+from .runtime import DESCRIPTIONS, async_setup
 
 DEVICE_TYPE = DeviceType(
     key=KEY,
-    platforms=frozenset({Platform.SENSOR, Platform.BINARY_SENSOR}),
+    platforms=frozenset(DESCRIPTIONS),
     async_setup=async_setup,
     options_flow=CozifyHanOptionsFlow,
 )

@@ -8,7 +8,7 @@ polling of `/meter` is the last resort. Raises only the integration's own errors
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 import json
@@ -20,35 +20,50 @@ import aiohttp
 from ...transport.errors import (
     CannotConnect,
     DeviceBusy,
+    Forbidden,
+    InvalidAuth,
     InvalidResponse,
+    Rejected,
     TransportUnsupported,
 )
 from ...transport.sse import SseDecoder
 from .models import (
+    SECRET_MASK,
     Configuration,
+    ConfigurationResult,
+    Definitions,
     Firmware,
     HanInfo,
     HanMessage,
     Health,
+    History,
+    HistoryPeriod,
     MessageType,
     MeterIdentity,
     MeterReading,
     OtaState,
     Prices,
+    WifiScan,
     parse_configuration,
+    parse_configuration_result,
+    parse_definitions,
     parse_firmware,
     parse_health,
+    parse_history,
     parse_info,
     parse_meter,
     parse_meter_identity,
     parse_ota,
     parse_prices,
     parse_stream_message,
+    parse_wifi_scan,
 )
 
 _LOGGER = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=10)
+# A firmware image is a few MB over a slow WiFi link.
+UPLOAD_TIMEOUT = aiohttp.ClientTimeout(total=300)
 # Streams stay open for days: only connecting is bounded, the watchdog does the rest.
 STREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=10)
 # HTTP answers meaning "this firmware has no such endpoint", as opposed to a fault.
@@ -91,47 +106,72 @@ class HanClient:
 
     # -- REST -------------------------------------------------------------
 
-    async def _request(self, path: str) -> aiohttp.ClientResponse:
+    async def _request(
+        self, path: str, method: str = "GET", **kwargs: Any
+    ) -> aiohttp.ClientResponse:
+        """Send a request; map every failure to the integration's errors."""
         try:
-            response = await self._session.get(
-                self.base_url + path, timeout=REQUEST_TIMEOUT, allow_redirects=False
+            response = await self._session.request(
+                method,
+                self.base_url + path,
+                timeout=kwargs.pop("timeout", REQUEST_TIMEOUT),
+                allow_redirects=False,
+                **kwargs,
             )
         except TimeoutError as err:
             raise CannotConnect(f"{path}: timed out") from err
         except aiohttp.ClientError as err:
             raise CannotConnect(f"{path}: {err}") from err
+        if response.status == 200:
+            return response
+        if method != "GET" and response.status == 400:
+            # A refused write explains itself in the body; reads get 400 only
+            # from firmware that lacks the endpoint.
+            raise Rejected(await _reason(response))
+        response.release()
         if response.status == 503:
-            response.release()
             raise DeviceBusy(f"{path}: device busy (503)")
+        if response.status == 401:
+            raise InvalidAuth(f"{path}: token rejected (401)")
+        if response.status == 403:
+            raise Forbidden(f"{path}: permission denied (403)")
         if response.status in _NOT_OFFERED:
-            response.release()
             raise TransportUnsupported(f"{path}: HTTP {response.status}")
-        if response.status != 200:
-            response.release()
-            raise CannotConnect(f"{path}: HTTP {response.status}")
-        return response
+        raise CannotConnect(f"{path}: HTTP {response.status}")
 
     async def _read[T](
-        self, path: str, read: Callable[[aiohttp.ClientResponse], Awaitable[T]]
+        self,
+        path: str,
+        read: Callable[[aiohttp.ClientResponse], Awaitable[T]],
+        method: str = "GET",
+        **kwargs: Any,
     ) -> T:
         """Request `path` and read its body with `read`."""
-        response = await self._request(path)
+        response = await self._request(path, method, **kwargs)
         try:
             return await read(response)
         except (aiohttp.ClientError, TimeoutError) as err:
             raise CannotConnect(f"{path}: {err}") from err
 
-    async def _get_json(self, path: str) -> Any:
+    async def _get_json(self, path: str, method: str = "GET", **kwargs: Any) -> Any:
         try:
-            payload = await self._read(path, lambda r: r.json(content_type=None))
+            payload = await self._read(
+                path, lambda r: r.json(content_type=None), method, **kwargs
+            )
         except ValueError as err:
             raise InvalidResponse(f"{path}: not JSON") from err
         if isinstance(payload, dict) and isinstance(payload.get("type"), str):
             self.last_payloads[payload["type"]] = payload
         return payload
 
-    async def _get_parsed[T](self, path: str, parse: Callable[[Any], T | None]) -> T:
-        parsed = parse(await self._get_json(path))
+    async def _get_parsed[T](
+        self,
+        path: str,
+        parse: Callable[[Any], T | None],
+        method: str = "GET",
+        **kwargs: Any,
+    ) -> T:
+        parsed = parse(await self._get_json(path, method, **kwargs))
         if parsed is None:
             raise InvalidResponse(f"{path}: unexpected payload")
         return parsed
@@ -178,6 +218,109 @@ class HanClient:
     async def get_raw(self) -> bytes:
         """Read the reader's raw input buffer (up to 4096 bytes)."""
         return await self._read("/raw", lambda r: r.read())
+
+    # -- configuration and WiFi -------------------------------------------
+
+    async def get_definitions(self) -> Definitions:
+        """Read the currencies, price areas and time zones the reader accepts."""
+        return await self._get_parsed("/definitions", parse_definitions)
+
+    async def set_configuration(
+        self, changes: Mapping[str, Any]
+    ) -> ConfigurationResult:
+        """Write part of the configuration, e.g. `{"m": {"f": 35}}`.
+
+        Keys holding the read-back mask "***" are left out, so a masked secret is
+        never written back. Raises Rejected when the reader refuses the change.
+        """
+        result = parse_configuration_result(
+            await self._get_json("/configuration", "POST", json=_unmasked(changes))
+        )
+        if not result.success:
+            raise Rejected(result.message or "configuration refused")
+        return result
+
+    async def start_wifi_scan(self) -> WifiScan:
+        """Start a WiFi scan; the reader's WiFi link may drop while it runs."""
+        return await self._get_parsed(
+            "/scan", parse_wifi_scan, headers={"X-Scan-Start": "1"}
+        )
+
+    async def get_wifi_scan(self) -> WifiScan:
+        """Read the state of the WiFi scan, with the networks once it succeeded."""
+        return await self._get_parsed("/scan", parse_wifi_scan)
+
+    async def setup_wifi(self, ssid: str, password: str) -> None:
+        """Make the reader join `ssid`; the password goes into no log or error."""
+        answer = await self._get_json(
+            "/setup", "POST", json={"s": True, "ss": ssid, "sp": password}
+        )
+        if isinstance(answer, dict) and answer.get("success") is False:
+            raise Rejected(str(answer.get("message") or "WiFi set-up refused"))
+
+    async def get_history(self, period: HistoryPeriod) -> History:
+        """Read one history period (not kept for diagnostics: it is large)."""
+        path = f"/history/{period}"
+        try:
+            payload = await self._read(path, lambda r: r.json(content_type=None))
+        except ValueError as err:
+            raise InvalidResponse(f"{path}: not JSON") from err
+        history = parse_history(payload)
+        if history is None:
+            raise InvalidResponse(f"{path}: unexpected payload")
+        return history
+
+    # -- firmware and device actions ---------------------------------------
+
+    async def ota_download(self) -> OtaState:
+        """Ask the reader to download the firmware on offer."""
+        return await self._get_parsed("/ota/download", parse_ota, "POST")
+
+    async def ota_activate(self) -> OtaState:
+        """Activate the staged image; the reader reboots."""
+        return await self._get_parsed("/ota/activate", parse_ota, "POST")
+
+    async def ota_clear(self) -> OtaState:
+        """Acknowledge a failed update."""
+        return await self._get_parsed("/ota/clear", parse_ota, "POST")
+
+    async def reboot(self) -> None:
+        """Restart the reader; the stream drops and returns by itself."""
+        await self._get_json("/reboot", "POST")
+
+    async def upload_firmware(self, image: bytes, filename: str) -> OtaState | None:
+        """Upload a firmware image; None when only the legacy endpoint exists.
+
+        `POST /ota` stages the image and needs a bearer token, fetched right
+        before the upload (it lives 300 s) and fetched once more on a 401.
+        Readers without `/ota` get the legacy `POST /update`, which installs
+        and reboots by itself.
+        """
+        for attempt in (1, 2):
+            token = await self._get_json("/auth/token")
+            access_token = token.get("accessToken") if isinstance(token, dict) else None
+            if not isinstance(access_token, str):
+                raise InvalidResponse("/auth/token: no access token")
+            try:
+                return await self._get_parsed(
+                    "/ota",
+                    parse_ota,
+                    "POST",
+                    data=_image_form(image, filename),
+                    headers={"Authorization": f"Bearer {access_token}"},
+                    timeout=UPLOAD_TIMEOUT,
+                )
+            except Forbidden:
+                raise
+            except InvalidAuth:
+                if attempt == 2:
+                    raise
+            except TransportUnsupported:
+                break
+        await self._get_json(
+            "/update", "POST", data=_image_form(image, filename), timeout=UPLOAD_TIMEOUT
+        )
+        return None
 
     # -- streams ----------------------------------------------------------
 
@@ -282,6 +425,43 @@ class HanClient:
             reads += 1
             yield await self.get_meter()
             await asyncio.sleep(self._poll_interval)
+
+
+def _unmasked(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop the keys holding the secret mask, and objects left empty by that."""
+    body: dict[str, Any] = {}
+    for key, value in changes.items():
+        if isinstance(value, Mapping):
+            value = _unmasked(value)
+            if not value:
+                continue
+        elif value == SECRET_MASK:
+            continue
+        body[key] = value
+    return body
+
+
+def _image_form(image: bytes, filename: str) -> aiohttp.FormData:
+    form = aiohttp.FormData()
+    form.add_field(
+        "filename", image, filename=filename, content_type="application/octet-stream"
+    )
+    return form
+
+
+async def _reason(response: aiohttp.ClientResponse) -> str:
+    """Return the reason a device gives for refusing a request."""
+    try:
+        body = await response.json(content_type=None)
+    except aiohttp.ClientError, TimeoutError, ValueError:
+        return f"HTTP {response.status}"
+    finally:
+        response.release()
+    if isinstance(body, dict):
+        for key in ("message", "error"):
+            if isinstance(body.get(key), str) and body[key]:
+                return str(body[key])
+    return f"HTTP {response.status}"
 
 
 def _now() -> datetime:

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
+import time
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from ...const import DOMAIN, LOGGER
+from ...const import CONF_IMPORT_HISTORY, DOMAIN, LOGGER
 from ...coordinator import PushCoordinator
+from ...repairs import async_create_reboot_issue, async_delete_reboot_issue
 from ...totals import MonotonicTotals
 from ...transport.errors import GatewayError
 from .client import HanClient, Transport
 from .data import HanData
+from .history import async_import_history
 from .models import (
     Configuration,
     HanInfo,
@@ -34,6 +39,8 @@ METER_INTERVAL = timedelta(seconds=10)
 WATCHDOG = 3 * METER_INTERVAL
 # Health and prices are not pushed; read them at a pace that spares the reader.
 SLOW_POLL_INTERVAL = timedelta(seconds=60)
+# Minute of every hour at which the history import tops up the statistics.
+HISTORY_IMPORT_MINUTE = 5
 # Uptime-derived boot times jitter by the request latency; ignore small changes.
 _BOOT_TIME_TOLERANCE = timedelta(seconds=60)
 
@@ -53,6 +60,12 @@ class HanCoordinator(PushCoordinator[HanData, HanMessage]):
         )
         self.client = client
         self._totals = MonotonicTotals(entry.title)
+        self.history_import: asyncio.Task[None] | None = None
+        self.history_runs = 0
+        self._history_failed = False
+        self._ota_waiters: set[asyncio.Future[None]] = set()
+        # When a write answered rebootRequired (monotonic s); None: no restart due.
+        self._reboot_required_since: float | None = None
 
     async def _async_update_data(self) -> HanData:
         """Read everything over REST (first refresh, and on request)."""
@@ -91,11 +104,13 @@ class HanCoordinator(PushCoordinator[HanData, HanMessage]):
             _optional(client.get_health()),
             _optional(client.get_prices()),
         )
+        definitions = await _optional(client.get_definitions())
         data.identity = identity or data.identity
         data.firmware = firmware or data.firmware
         data.configuration = configuration or data.configuration
         data.ota = ota or data.ota
         data.prices = prices or data.prices
+        data.definitions = definitions or data.definitions
         if health is not None:
             self._apply_health(data, health)
 
@@ -117,13 +132,86 @@ class HanCoordinator(PushCoordinator[HanData, HanMessage]):
         return self.client.messages(Transport(transport))
 
     async def _async_stream_connected(self, reconnect: bool) -> None:
+        self.async_start_history_import()
         if reconnect:
             # The reader may have rebooted into new firmware or another meter.
             await self._async_read_slow_data(self.data)
+            self._async_check_restarted()
+
+    async def async_set_configuration(self, changes: Mapping[str, Any]) -> None:
+        """Write settings; entities then show what the reader reports back.
+
+        The reader pushes its new configuration; reading it once more also
+        covers the polling transport. A change the reader applies only after a
+        restart raises a repair issue whose fix restarts it.
+        """
+        result = await self.client.set_configuration(changes)
+        assert self.config_entry is not None
+        if result.reboot_required:
+            self._reboot_required_since = time.monotonic()
+            async_create_reboot_issue(self.hass, self.config_entry)
+        configuration = await _optional(self.client.get_configuration())
+        if configuration is not None:
+            self.data.configuration = configuration
+            self.async_publish()
+
+    async def async_reboot(self) -> None:
+        """Restart the reader; a restart the settings were waiting for is done."""
+        await self.client.reboot()
+        self._async_restarted()
+
+    @callback
+    def _async_check_restarted(self) -> None:
+        """After a reconnect, settle the issue if the reader restarted since."""
+        since = self._reboot_required_since
+        health = self.data.health
+        if since is None or health is None or health.uptime is None:
+            return
+        if health.uptime.total_seconds() < time.monotonic() - since:
+            self._async_restarted()
+
+    @callback
+    def _async_restarted(self) -> None:
+        assert self.config_entry is not None
+        self._reboot_required_since = None
+        async_delete_reboot_issue(self.hass, self.config_entry.entry_id)
+
+    @callback
+    def async_start_history_import(self, _now: datetime | None = None) -> None:
+        """Import the reader's history into statistics in the background."""
+        assert self.config_entry is not None
+        if (
+            not self.config_entry.options.get(CONF_IMPORT_HISTORY, True)
+            or "recorder" not in self.hass.config.components
+            or (self.history_import is not None and not self.history_import.done())
+        ):
+            return
+        self.history_runs += 1
+        self.history_import = self.config_entry.async_create_background_task(
+            self.hass, self._async_import_history(), f"{DOMAIN} history {self.name}"
+        )
+
+    async def _async_import_history(self) -> None:
+        assert self.config_entry is not None
+        try:
+            result = await async_import_history(
+                self.hass,
+                self.client,
+                device=str(self.config_entry.unique_id),
+                name=self.name,
+            )
+        except (GatewayError, HomeAssistantError) as err:
+            log = LOGGER.debug if self._history_failed else LOGGER.warning
+            log("Could not import the history of %s: %s", self.name, err)
+            self._history_failed = True
+            return
+        self._history_failed = False
+        LOGGER.debug("Imported %s statistics rows from %s", result.rows, self.name)
 
     @callback
     def _async_connection_lost(self) -> None:
         self.data.meter = None
+        self.data.installing_firmware = False  # the reader is rebooting into it
 
     @callback
     def _async_handle_message(self, message: HanMessage) -> None:
@@ -135,8 +223,31 @@ class HanCoordinator(PushCoordinator[HanData, HanMessage]):
         elif isinstance(message, Configuration):
             data.configuration = message
         elif isinstance(message, OtaState):
-            data.ota = message
+            self._set_ota(message)
         self.async_publish()
+
+    @callback
+    def async_set_ota(self, ota: OtaState) -> None:
+        """Apply an OTA state a REST call returned and tell the entities."""
+        self._set_ota(ota)
+        self.async_publish()
+
+    def _set_ota(self, ota: OtaState) -> None:
+        self.data.ota = ota
+        for waiter in self._ota_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def async_wait_for_ota(self, done: Callable[[OtaState], bool]) -> OtaState:
+        """Wait until the reader reports an OTA state for which `done` is true."""
+        while (ota := self.data.ota) is None or not done(ota):
+            waiter = self.hass.loop.create_future()
+            self._ota_waiters.add(waiter)
+            try:
+                await waiter
+            finally:
+                self._ota_waiters.discard(waiter)
+        return ota
 
     def _guard(self, reading: MeterReading) -> MeterReading:
         """Replace glitched energy totals by the last good values."""

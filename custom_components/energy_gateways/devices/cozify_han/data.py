@@ -7,6 +7,7 @@ from datetime import datetime
 
 from .models import (
     Configuration,
+    Definitions,
     Firmware,
     HanInfo,
     Health,
@@ -34,3 +35,9 @@ class HanData:
     configuration: Configuration | None = None
     ota: OtaState | None = None
     prices: Prices | None = None
+    definitions: Definitions | None = None
+    """What the reader accepts as currency, price area and time zone."""
+    uploading_firmware: bool = False
+    """A firmware image is being sent to the reader right now."""
+    installing_firmware: bool = False
+    """An install started here runs until the reader reboots or fails."""

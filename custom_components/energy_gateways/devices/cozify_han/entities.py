@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.components.button.const import ButtonDeviceClass
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.const import (
     SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
@@ -18,9 +20,13 @@ from homeassistant.const import (
     UnitOfReactiveEnergy,
     UnitOfReactivePower,
 )
+from homeassistant.util import dt as dt_util
 
 from ...binary_sensor import GatewayBinarySensorEntityDescription
+from ...button import GatewayButtonEntityDescription
 from ...sensor import GatewaySensorEntityDescription, SensorValue
+from ...update import GatewayUpdateEntityDescription
+from . import firmware
 from .data import HanData
 from .models import MeterReading
 
@@ -258,6 +264,7 @@ SENSORS: tuple[HanSensor, ...] = (
         available_fn=lambda d: d.prices is not None,
         value_fn=_current_price,
         unit_fn=_price_unit,
+        attributes_fn=lambda d: {"prices": d.prices.slot_list} if d.prices else None,
     ),
     GatewaySensorEntityDescription[HanData](
         key="main_fuse",
@@ -344,5 +351,143 @@ BINARY_SENSORS: tuple[HanBinarySensor, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         is_on_fn=lambda d: d.info.reboot_pending,
+    ),
+)
+
+
+def _latest_version(data: HanData) -> str | None:
+    """Return the version on offer or staged, else the installed one."""
+    ota = data.ota
+    if ota is not None and ota.status in OFFERING:
+        return ota.staged_version or ota.version or data.info.version
+    return data.info.version
+
+
+def _release_summary(data: HanData) -> str | None:
+    ota = data.ota
+    if ota is None or ota.status not in OFFERING:
+        return None
+    flags = [
+        label
+        for label, on in (("Critical", ota.critical), ("Forced", ota.forced))
+        if on
+    ]
+    notes = ota.release_notes or ""
+    return f"{' · '.join(flags)}: {notes}" if flags else notes or None
+
+
+def _firmware_attributes(data: HanData) -> dict[str, Any]:
+    firmware = data.firmware
+    ota = data.ota
+    return {
+        "commit": firmware.commit if firmware else None,
+        "active_slot": firmware.active_slot if firmware else None,
+        "ota_status": ota.status if ota else None,
+        "ota_error": ota.error if ota else None,
+        "critical": ota.critical if ota else None,
+    }
+
+
+# While the reader offers, downloads, stages or installs an image.
+OFFERING = frozenset(
+    {
+        "UPDATE_AVAILABLE",
+        "DOWNLOAD_IN_PROGRESS",
+        "VALIDATING",
+        "INSTALL_IN_PROGRESS",
+        "READY_TO_REBOOT",
+        "REBOOTING",
+        "FAILED",
+    }
+)
+
+UPDATES: tuple[GatewayUpdateEntityDescription[HanData], ...] = (
+    GatewayUpdateEntityDescription[HanData](
+        key="firmware",
+        translation_key="firmware",
+        installed_version_fn=lambda d: d.info.version,
+        latest_version_fn=_latest_version,
+        in_progress_fn=lambda d: (
+            d.uploading_firmware or d.installing_firmware or firmware.installing(d.ota)
+        ),
+        progress_fn=lambda d: d.ota.progress if d.ota else None,
+        release_summary_fn=_release_summary,
+        release_url_fn=lambda d: d.ota.release_notes_url if d.ota else None,
+        release_notes_fn=lambda d: d.ota.release_notes if d.ota else None,
+        attributes_fn=_firmware_attributes,
+        install_fn=lambda runtime: firmware.async_install(runtime.coordinator),
+    ),
+)
+
+BUTTONS: tuple[GatewayButtonEntityDescription[HanData], ...] = (
+    GatewayButtonEntityDescription[HanData](
+        key="restart",
+        device_class=ButtonDeviceClass.RESTART,
+        entity_category=EntityCategory.CONFIG,
+        press_fn=lambda runtime: firmware.async_restart(runtime.coordinator),
+    ),
+    GatewayButtonEntityDescription[HanData](
+        key="activate_firmware",
+        translation_key="activate_firmware",
+        entity_category=EntityCategory.CONFIG,
+        available_fn=lambda d: (
+            d.ota is not None and d.ota.status == firmware.READY_TO_REBOOT
+        ),
+        press_fn=lambda runtime: firmware.async_activate(runtime.coordinator),
+    ),
+    GatewayButtonEntityDescription[HanData](
+        key="clear_firmware_failure",
+        translation_key="clear_firmware_failure",
+        entity_category=EntityCategory.CONFIG,
+        available_fn=lambda d: d.ota is not None and d.ota.status == firmware.FAILED,
+        press_fn=lambda runtime: firmware.async_clear_failure(runtime.coordinator),
+    ),
+)
+
+
+def _today_prices(data: HanData) -> list[float]:
+    """Prices (minor units) of the slots that start today, local time."""
+    if data.prices is None:
+        return []
+    start = dt_util.start_of_local_day()
+    end = start + timedelta(days=1)
+    return [slot.price for slot in data.prices.slots if start <= slot.start < end]
+
+
+def _major(price: float | None) -> float | None:
+    return round(price / 100, 6) if price is not None else None
+
+
+def _next_price(data: HanData) -> float | None:
+    if data.prices is None:
+        return None
+    now = datetime.now(UTC)
+    upcoming = (slot.price for slot in data.prices.slots if slot.start > now)
+    return _major(next(upcoming, None))
+
+
+def _price_sensor(key: str, value: Callable[[HanData], float | None]) -> HanSensor:
+    return GatewaySensorEntityDescription[HanData](
+        key=key,
+        translation_key=key,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        available_fn=lambda d: d.prices is not None,
+        value_fn=value,
+        unit_fn=_price_unit,
+    )
+
+
+PRICE_SENSORS: tuple[HanSensor, ...] = (
+    _price_sensor("next_price", _next_price),
+    _price_sensor(
+        "today_lowest_price", lambda d: _major(min(_today_prices(d), default=None))
+    ),
+    _price_sensor(
+        "today_highest_price", lambda d: _major(max(_today_prices(d), default=None))
+    ),
+    _price_sensor(
+        "today_average_price",
+        lambda d: _major(sum(p) / len(p)) if (p := _today_prices(d)) else None,
     ),
 )

@@ -128,6 +128,11 @@ class Configuration:
     price_area: str | None
     update_policy: str | None
     use_spot_price: bool | None
+    timezone: str | None = None
+    network_policy: str | None = None
+    fixed_price: float | None = None
+    """Minor currency units (cents, öre) per kWh, as the reader stores it."""
+    reboot_on_cloud_failure: bool | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,6 +166,8 @@ class Prices:
     price: float | None
     currency: str | None
     slots: tuple[PriceSlot, ...]
+    slot_list: list[dict[str, Any]]
+    """The slots for a state attribute, in major units per kWh (built once)."""
 
     def price_at(self, moment: datetime) -> float | None:
         """Return the slot price covering `moment`, else the current price."""
@@ -171,6 +178,8 @@ class Prices:
 
 
 type HanMessage = HanInfo | MeterReading | Configuration | OtaState
+
+SECRET_MASK = "***"  # noqa: S105 - how the reader reads back a stored secret
 
 
 def parse_info(payload: Any) -> HanInfo | None:
@@ -283,6 +292,10 @@ def parse_configuration(payload: Any) -> Configuration | None:
         price_area=as_str(data.get("pa")),
         update_policy=as_str(data.get("up")),
         use_spot_price=as_bool(data.get("s")),
+        timezone=as_str(data.get("t")),
+        network_policy=as_str(data.get("np")),
+        fixed_price=as_float(data.get("p")),
+        reboot_on_cloud_failure=as_bool(data.get("bhf")),
     )
 
 
@@ -320,10 +333,19 @@ def parse_prices(payload: Any) -> Prices | None:
         if start is None or end is None or price is None or end <= start:
             continue
         slots.append(PriceSlot(start=start, end=end, price=price))
+    ordered = tuple(sorted(slots, key=lambda slot: slot.start))
     return Prices(
         price=as_float(data.get("price")),
         currency=as_str(data.get("currency")),
-        slots=tuple(sorted(slots, key=lambda slot: slot.start)),
+        slots=ordered,
+        slot_list=[
+            {
+                "start": slot.start.isoformat(),
+                "end": slot.end.isoformat(),
+                "price": round(slot.price / 100, 6),
+            }
+            for slot in ordered
+        ],
     )
 
 
@@ -339,3 +361,200 @@ def parse_stream_message(payload: Any, now: datetime) -> HanMessage | None:
     if kind == MessageType.OTA:
         return parse_ota(payload)
     return None
+
+
+class HistoryPeriod(StrEnum):
+    """The reader's history endpoints (`GET /history/<period>`) and bucket sizes."""
+
+    HOURLY = "hourly"
+    """10 s buckets, about the last hour."""
+    WEEKLY = "weekly"
+    """15 min buckets with prices, about the last week."""
+    MONTHLY = "monthly"
+    """Daily buckets."""
+    YEARLY = "yearly"
+    """Monthly buckets."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HistoryBucket:
+    """One history bucket: energy in kWh, power in W, price in minor units/kWh."""
+
+    start: datetime
+    final: bool
+    """False for the live rolling bucket (the newest one) that still grows."""
+    energy_import: float
+    energy_export: float
+    power_min: float | None
+    power_avg: float | None
+    power_max: float | None
+    price: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class History:
+    """A history message: buckets oldest first, only the well-formed ones."""
+
+    generated: datetime | None
+    currency: str | None
+    buckets: tuple[HistoryBucket, ...]
+
+
+def _column(data: Mapping[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    return value if isinstance(value, list) else []
+
+
+def parse_history(payload: Any) -> History | None:
+    """Parse a history message from its column arrays, by key.
+
+    A bucket whose start, final flag or energies are missing or malformed (short
+    arrays, non-numbers, negative energy) is dropped; missing power or price
+    values are None.
+    """
+    data = mapping(payload)
+    starts = data.get("t")
+    if not isinstance(starts, list):
+        return None
+    columns = {
+        key: _column(data, key)
+        for key in ("f", "i", "e", "c_min", "c_avg", "c_max", "p")
+    }
+
+    def cell(key: str, index: int) -> float | None:
+        column = columns[key]
+        return as_float(column[index]) if index < len(column) else None
+
+    buckets: dict[datetime, HistoryBucket] = {}
+    for index, raw_start in enumerate(starts):
+        start = from_epoch_seconds(raw_start)
+        final = cell("f", index)
+        imported = cell("i", index)
+        exported = cell("e", index)
+        if (
+            start is None
+            or final not in (0.0, 1.0)
+            or imported is None
+            or exported is None
+            or imported < 0
+            or exported < 0
+        ):
+            continue
+        buckets[start] = HistoryBucket(
+            start=start,
+            final=final == 1.0,
+            energy_import=imported,
+            energy_export=exported,
+            power_min=cell("c_min", index),
+            power_avg=cell("c_avg", index),
+            power_max=cell("c_max", index),
+            price=cell("p", index),
+        )
+    return History(
+        generated=from_epoch_seconds(data.get("x")),
+        currency=as_str(data.get("pc")),
+        buckets=tuple(buckets[start] for start in sorted(buckets)),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfigurationResult:
+    """The reader's answer to `POST /configuration`."""
+
+    success: bool
+    message: str | None
+    reboot_required: bool
+
+
+def parse_configuration_result(payload: Any) -> ConfigurationResult:
+    """Parse a write answer; a missing flag means no reboot is needed."""
+    data = mapping(payload)
+    return ConfigurationResult(
+        success=as_bool(data.get("success")) is not False,
+        message=as_str(data.get("message")),
+        reboot_required=as_bool(data.get("rebootRequired")) is True,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Definitions:
+    """Selectable values for UIs (`GET /definitions`); empty when not offered."""
+
+    currencies: tuple[str, ...]
+    price_areas: tuple[str, ...]
+    timezones: tuple[str, ...]
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    """Strings of a list; items given as objects count by their id or value."""
+    names: list[str] = []
+    for item in value if isinstance(value, list) else []:
+        if isinstance(item, dict):
+            item = item.get("id", item.get("value"))
+        if (name := as_str(item)) is not None and name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def parse_definitions(payload: Any) -> Definitions | None:
+    """Parse the definitions message."""
+    data = mapping(payload)
+    if data.get("type") != "HAN_DEFINITIONS":
+        return None
+    return Definitions(
+        currencies=_names(data.get("currencies")),
+        price_areas=_names(data.get("priceAreas")),
+        timezones=_names(data.get("timezones")),
+    )
+
+
+class ScanStatus(StrEnum):
+    """States of the reader's WiFi scan (`GET /scan`)."""
+
+    RUNNING = "SCAN_RUNNING"
+    SUCCESS = "SCAN_SUCCESS"
+    FAILED = "SCAN_FAILED"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WifiNetwork:
+    """One network a WiFi scan found; every field but the SSID may be missing."""
+
+    ssid: str
+    bssid: str | None
+    rssi: int | None
+    channel: int | None
+    auth: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WifiScan:
+    """A WiFi scan's state and, once it succeeded, the networks it found."""
+
+    status: str | None
+    networks: tuple[WifiNetwork, ...]
+
+
+def parse_wifi_scan(payload: Any) -> WifiScan | None:
+    """Parse a scan answer; hidden networks (no SSID) are left out."""
+    data = mapping(payload)
+    status = as_str(data.get("status"))
+    if status is None:
+        return None
+    networks: list[WifiNetwork] = []
+    raw_networks = data.get("networks")
+    for raw in raw_networks if isinstance(raw_networks, list) else []:
+        network = mapping(raw)
+        ssid = as_str(network.get("ssid"))
+        if ssid is None:
+            continue
+        networks.append(
+            WifiNetwork(
+                ssid=ssid,
+                bssid=as_str(network.get("bssid")),
+                rssi=as_int(network.get("rssi")),
+                channel=as_int(network.get("channel")),
+                auth=as_str(network.get("auth")),
+            )
+        )
+    return WifiScan(status=status, networks=tuple(networks))

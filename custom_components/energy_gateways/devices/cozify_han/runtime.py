@@ -5,24 +5,41 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.event import (
+    async_track_time_change,
+    async_track_time_interval,
+)
 
 from ...const import DOMAIN
 from ...diagnostics import redact_values
 from ...entity import GatewayEntityDescription
 from ...runtime import DeviceRuntime, EnergyGatewaysConfigEntry
 from ...transport.errors import GatewayError
+from ...transport.values import as_str, mapping
 from .client import HanClient
-from .coordinator import SLOW_POLL_INTERVAL, HanCoordinator
+from .coordinator import HISTORY_IMPORT_MINUTE, SLOW_POLL_INTERVAL, HanCoordinator
 from .data import HanData
-from .entities import BINARY_SENSORS, METER, SENSORS
+from .entities import (
+    BINARY_SENSORS,
+    BUTTONS,
+    METER,
+    PRICE_SENSORS,
+    SENSORS,
+    UPDATES,
+)
+from .settings import NUMBERS, SELECTS, SWITCHES
 
 MANUFACTURER = "Cozify"
+# Addresses inside the configuration's Ethernet/WiFi objects (`n`); `p` there is
+# already masked by the reader, and top-level `p` is the fixed price, not a secret.
+NETWORK_KEYS_TO_REDACT = {"ip", "gw", "dns", "ethIp", "wifiIp", "mac", "serial"}
+RAW_DIAGNOSTIC_BYTES = 256
 # DLMS/COSEM FLAG manufacturer ids of meters common behind Nordic HAN ports.
 METER_MANUFACTURERS = {
     "ADN": "Aidon",
@@ -34,8 +51,13 @@ METER_MANUFACTURERS = {
 
 
 DESCRIPTIONS: dict[Platform, Sequence[GatewayEntityDescription[HanData]]] = {
-    Platform.SENSOR: SENSORS,
+    Platform.SENSOR: (*SENSORS, *PRICE_SENSORS),
     Platform.BINARY_SENSOR: BINARY_SENSORS,
+    Platform.BUTTON: BUTTONS,
+    Platform.UPDATE: UPDATES,
+    Platform.SELECT: SELECTS,
+    Platform.NUMBER: NUMBERS,
+    Platform.SWITCH: SWITCHES,
 }
 
 
@@ -86,6 +108,20 @@ class HanRuntime(DeviceRuntime[HanData]):
                 cancel_on_shutdown=True,
             )
         )
+        # Keeps the imported statistics current: the hour just ended is final
+        # in the reader's history a few minutes later.
+        self._entry.async_on_unload(
+            async_track_time_change(
+                self._hass,
+                self._coordinator.async_start_history_import,
+                minute=HISTORY_IMPORT_MINUTE,
+                second=0,
+            )
+        )
+
+    async def async_reboot(self) -> None:
+        """Restart the reader (fixes the "restart needed" repair issue)."""
+        await self._coordinator.async_reboot()
 
     async def async_diagnostics(self) -> dict[str, Any]:
         """Latest payloads, telegram and connection figures, identifiers scrubbed."""
@@ -94,11 +130,17 @@ class HanRuntime(DeviceRuntime[HanData]):
             telegram: str | None = await client.get_telegram()
         except GatewayError as err:
             telegram = f"unavailable: {err}"
+        try:
+            raw: str | None = (await client.get_raw())[:RAW_DIAGNOSTIC_BYTES].hex(" ")
+        except GatewayError as err:
+            raw = f"unavailable: {err}"
         data = self._coordinator.data
         info = data.info
         identity = data.identity
         mac = info.mac or ""
+        wifi = mapping(data.configuration.raw.get("w")) if data.configuration else {}
         secrets = [
+            as_str(wifi.get("s")),  # the SSID locates the home
             self._unique_id,
             info.serial,
             mac,
@@ -122,8 +164,12 @@ class HanRuntime(DeviceRuntime[HanData]):
                     "malformed_messages": client.malformed_messages,
                     "unknown_messages": client.unknown_messages,
                 },
-                "payloads": client.last_payloads,
+                "payloads": {
+                    kind: async_redact_data(payload, NETWORK_KEYS_TO_REDACT)
+                    for kind, payload in client.last_payloads.items()
+                },
                 "telegram": telegram,
+                "raw_head_hex": raw,
             },
             secrets,
         )

@@ -1,0 +1,105 @@
+"""Update platform: firmware update entities from the device types' descriptions."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.update import (
+    UpdateDeviceClass,
+    UpdateEntity,
+    UpdateEntityDescription,
+    UpdateEntityFeature,
+)
+from homeassistant.const import EntityCategory, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .entity import (
+    GatewayEntity,
+    GatewayEntityDescription,
+    async_add_described_entities,
+)
+from .runtime import EnergyGatewaysConfigEntry
+
+# Installing talks to the device: one action at a time.
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class GatewayUpdateEntityDescription[DataT](
+    UpdateEntityDescription, GatewayEntityDescription[DataT]
+):
+    """How to read firmware versions and progress, and how to install."""
+
+    device_class: UpdateDeviceClass | None = UpdateDeviceClass.FIRMWARE
+    entity_category: EntityCategory | None = EntityCategory.CONFIG
+    installed_version_fn: Callable[[DataT], str | None]
+    latest_version_fn: Callable[[DataT], str | None]
+    in_progress_fn: Callable[[DataT], bool]
+    progress_fn: Callable[[DataT], int | None]
+    release_summary_fn: Callable[[DataT], str | None]
+    release_url_fn: Callable[[DataT], str | None]
+    release_notes_fn: Callable[[DataT], str | None]
+    attributes_fn: Callable[[DataT], dict[str, Any]]
+    install_fn: Callable[[Any], Awaitable[None]]
+    """Called with the runtime; raises translated HomeAssistantErrors."""
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EnergyGatewaysConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create the entry's update entities."""
+    async_add_described_entities(
+        entry.runtime_data,
+        Platform.UPDATE,
+        GatewayUpdateEntityDescription,
+        GatewayUpdate,
+        async_add_entities,
+    )
+
+
+class GatewayUpdate[DataT](GatewayEntity[DataT], UpdateEntity):
+    """A firmware update entity with progress and release notes."""
+
+    entity_description: GatewayUpdateEntityDescription[DataT]
+    _attr_supported_features = (
+        UpdateEntityFeature.INSTALL
+        | UpdateEntityFeature.PROGRESS
+        | UpdateEntityFeature.RELEASE_NOTES
+    )
+
+    def _current_value(self, data: DataT) -> object:
+        description = self.entity_description
+        self._attr_installed_version = description.installed_version_fn(data)
+        self._attr_latest_version = description.latest_version_fn(data)
+        self._attr_in_progress = description.in_progress_fn(data)
+        self._attr_update_percentage = (
+            description.progress_fn(data) if self._attr_in_progress else None
+        )
+        summary = description.release_summary_fn(data)
+        self._attr_release_summary = summary[:255] if summary else None
+        self._attr_release_url = description.release_url_fn(data)
+        self._attr_extra_state_attributes = description.attributes_fn(data)
+        return (
+            self._attr_installed_version,
+            self._attr_latest_version,
+            self._attr_in_progress,
+            self._attr_update_percentage,
+            self._attr_release_summary,
+            self._attr_release_url,
+            self._attr_extra_state_attributes,
+        )
+
+    async def async_release_notes(self) -> str | None:
+        """Return the release notes of the version on offer."""
+        return self.entity_description.release_notes_fn(self.coordinator.data)
+
+    async def async_install(
+        self, version: str | None, backup: bool, **kwargs: Any
+    ) -> None:
+        """Install the version on offer."""
+        await self.entity_description.install_fn(self.runtime)

@@ -1,0 +1,1 @@
+"""Tests of the HAN reader's history import into long-term statistics."""
