@@ -10,15 +10,12 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import (
     GatewayEntity,
     GatewayEntityDescription,
-    async_add_described_entities,
+    described_platform_setup,
 )
-from .runtime import EnergyGatewaysConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -32,21 +29,6 @@ class GatewayBinarySensorEntityDescription[DataT](
     is_on_fn: Callable[[DataT], bool | None]
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: EnergyGatewaysConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Create the entry's binary sensors."""
-    async_add_described_entities(
-        entry.runtime_data,
-        Platform.BINARY_SENSOR,
-        GatewayBinarySensorEntityDescription,
-        GatewayBinarySensor,
-        async_add_entities,
-    )
-
-
 class GatewayBinarySensor[DataT](GatewayEntity[DataT], BinarySensorEntity):
     """A binary sensor whose state comes from its description."""
 
@@ -55,3 +37,8 @@ class GatewayBinarySensor[DataT](GatewayEntity[DataT], BinarySensorEntity):
     def _current_value(self, data: DataT) -> object:
         self._attr_is_on = self.entity_description.is_on_fn(data)
         return self._attr_is_on
+
+
+async_setup_entry = described_platform_setup(
+    Platform.BINARY_SENSOR, GatewayBinarySensorEntityDescription, GatewayBinarySensor
+)

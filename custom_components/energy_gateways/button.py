@@ -8,15 +8,12 @@ from typing import Any
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import (
     GatewayEntity,
     GatewayEntityDescription,
-    async_add_described_entities,
+    described_platform_setup,
 )
-from .runtime import EnergyGatewaysConfigEntry
 
 PARALLEL_UPDATES = 1
 
@@ -31,21 +28,6 @@ class GatewayButtonEntityDescription[DataT](
     """Called with the runtime; raises translated HomeAssistantErrors."""
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: EnergyGatewaysConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Create the entry's buttons."""
-    async_add_described_entities(
-        entry.runtime_data,
-        Platform.BUTTON,
-        GatewayButtonEntityDescription,
-        GatewayButton,
-        async_add_entities,
-    )
-
-
 class GatewayButton[DataT](GatewayEntity[DataT], ButtonEntity):
     """A button; only its availability follows the data."""
 
@@ -57,3 +39,8 @@ class GatewayButton[DataT](GatewayEntity[DataT], ButtonEntity):
     async def async_press(self) -> None:
         """Run the action."""
         await self.entity_description.press_fn(self.runtime)
+
+
+async_setup_entry = described_platform_setup(
+    Platform.BUTTON, GatewayButtonEntityDescription, GatewayButton
+)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
@@ -63,20 +64,29 @@ class DescribedRuntime(Protocol):
         """Entity descriptions for one platform."""
 
 
-@callback
-def async_add_described_entities[DescriptionT: GatewayEntityDescription[Any]](
-    runtime: DescribedRuntime,
+def described_platform_setup[DescriptionT: GatewayEntityDescription[Any]](
     platform: Platform,
     description_type: type[DescriptionT],
     entity_factory: Callable[[Any, DescriptionT], Entity],
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Create one entity per description the device type declares for `platform`."""
-    async_add_entities(
-        entity_factory(runtime, description)
-        for description in runtime.descriptions(platform)
-        if isinstance(description, description_type)
-    )
+) -> Callable[
+    [HomeAssistant, ConfigEntry[Any], AddConfigEntryEntitiesCallback],
+    Coroutine[Any, Any, None],
+]:
+    """Build a platform's async_setup_entry: one entity per declared description."""
+
+    async def async_setup_entry(
+        hass: HomeAssistant,
+        entry: ConfigEntry[Any],
+        async_add_entities: AddConfigEntryEntitiesCallback,
+    ) -> None:
+        runtime: DescribedRuntime = entry.runtime_data
+        async_add_entities(
+            entity_factory(runtime, description)
+            for description in runtime.descriptions(platform)
+            if isinstance(description, description_type)
+        )
+
+    return async_setup_entry
 
 
 def ha_error(key: str, **placeholders: str) -> HomeAssistantError:

@@ -8,15 +8,12 @@ from typing import Any
 
 from homeassistant.components.number import NumberEntity, NumberEntityDescription
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import (
     GatewayEntityDescription,
     GatewaySettingEntity,
-    async_add_described_entities,
+    described_platform_setup,
 )
-from .runtime import EnergyGatewaysConfigEntry
 
 # Writes go to the device: one at a time.
 PARALLEL_UPDATES = 1
@@ -32,21 +29,6 @@ class GatewayNumberEntityDescription[DataT](
     unit_fn: Callable[[DataT], str | None] | None = None
     set_fn: Callable[[Any, float], Awaitable[None]]
     """Called with the runtime and the new value (in the entity's unit)."""
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: EnergyGatewaysConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Create the entry's numbers."""
-    async_add_described_entities(
-        entry.runtime_data,
-        Platform.NUMBER,
-        GatewayNumberEntityDescription,
-        GatewayNumber,
-        async_add_entities,
-    )
 
 
 class GatewayNumber[DataT](GatewaySettingEntity[DataT], NumberEntity):
@@ -65,3 +47,8 @@ class GatewayNumber[DataT](GatewaySettingEntity[DataT], NumberEntity):
     async def async_set_native_value(self, value: float) -> None:
         """Write the value; the state follows when the device reports it."""
         await self._async_write(self.entity_description.set_fn(self.runtime, value))
+
+
+async_setup_entry = described_platform_setup(
+    Platform.NUMBER, GatewayNumberEntityDescription, GatewayNumber
+)

@@ -8,15 +8,12 @@ from typing import Any
 
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import (
     GatewayEntityDescription,
     GatewaySettingEntity,
-    async_add_described_entities,
+    described_platform_setup,
 )
-from .runtime import EnergyGatewaysConfigEntry
 
 # Writes go to the device: one at a time.
 PARALLEL_UPDATES = 1
@@ -33,21 +30,6 @@ class GatewaySelectEntityDescription[DataT](
     """Choices that depend on the device; else the description's `options`."""
     select_fn: Callable[[Any, str], Awaitable[None]]
     """Called with the runtime and the chosen option."""
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: EnergyGatewaysConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Create the entry's selects."""
-    async_add_described_entities(
-        entry.runtime_data,
-        Platform.SELECT,
-        GatewaySelectEntityDescription,
-        GatewaySelect,
-        async_add_entities,
-    )
 
 
 class GatewaySelect[DataT](GatewaySettingEntity[DataT], SelectEntity):
@@ -67,3 +49,8 @@ class GatewaySelect[DataT](GatewaySettingEntity[DataT], SelectEntity):
     async def async_select_option(self, option: str) -> None:
         """Write the option; the state follows when the device reports it."""
         await self._async_write(self.entity_description.select_fn(self.runtime, option))
+
+
+async_setup_entry = described_platform_setup(
+    Platform.SELECT, GatewaySelectEntityDescription, GatewaySelect
+)

@@ -10,15 +10,12 @@ from typing import Any
 
 from homeassistant.components.sensor import SensorEntity, SensorEntityDescription
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import (
     GatewayEntity,
     GatewayEntityDescription,
-    async_add_described_entities,
+    described_platform_setup,
 )
-from .runtime import EnergyGatewaysConfigEntry
 
 # Read-only entities fed by a coordinator: no need to throttle.
 PARALLEL_UPDATES = 0
@@ -36,21 +33,6 @@ class GatewaySensorEntityDescription[DataT](
     unit_fn: Callable[[DataT], str | None] | None = None
     attributes_fn: Callable[[DataT], dict[str, Any] | None] | None = None
     """Extra attributes; return the same objects while they are unchanged."""
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: EnergyGatewaysConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Create the entry's sensors."""
-    async_add_described_entities(
-        entry.runtime_data,
-        Platform.SENSOR,
-        GatewaySensorEntityDescription,
-        GatewaySensor,
-        async_add_entities,
-    )
 
 
 class GatewaySensor[DataT](GatewayEntity[DataT], SensorEntity):
@@ -71,3 +53,8 @@ class GatewaySensor[DataT](GatewayEntity[DataT], SensorEntity):
                 description.attributes_fn(data) or {}
             )
         return (value, unit, attributes)
+
+
+async_setup_entry = described_platform_setup(
+    Platform.SENSOR, GatewaySensorEntityDescription, GatewaySensor
+)

@@ -8,15 +8,12 @@ from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import (
     GatewayEntityDescription,
     GatewaySettingEntity,
-    async_add_described_entities,
+    described_platform_setup,
 )
-from .runtime import EnergyGatewaysConfigEntry
 
 # Writes go to the device: one at a time.
 PARALLEL_UPDATES = 1
@@ -31,21 +28,6 @@ class GatewaySwitchEntityDescription[DataT](
     is_on_fn: Callable[[DataT], bool | None]
     set_fn: Callable[[Any, bool], Awaitable[None]]
     """Called with the runtime and the wanted state."""
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: EnergyGatewaysConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Create the entry's switches."""
-    async_add_described_entities(
-        entry.runtime_data,
-        Platform.SWITCH,
-        GatewaySwitchEntityDescription,
-        GatewaySwitch,
-        async_add_entities,
-    )
 
 
 class GatewaySwitch[DataT](GatewaySettingEntity[DataT], SwitchEntity):
@@ -64,3 +46,8 @@ class GatewaySwitch[DataT](GatewaySettingEntity[DataT], SwitchEntity):
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Switch the setting off; the state follows when the device reports it."""
         await self._async_write(self.entity_description.set_fn(self.runtime, False))
+
+
+async_setup_entry = described_platform_setup(
+    Platform.SWITCH, GatewaySwitchEntityDescription, GatewaySwitch
+)

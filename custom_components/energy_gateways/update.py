@@ -13,15 +13,12 @@ from homeassistant.components.update import (
     UpdateEntityFeature,
 )
 from homeassistant.const import EntityCategory, Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import (
     GatewayEntity,
     GatewayEntityDescription,
-    async_add_described_entities,
+    described_platform_setup,
 )
-from .runtime import EnergyGatewaysConfigEntry
 
 # Installing talks to the device: one action at a time.
 PARALLEL_UPDATES = 1
@@ -45,21 +42,6 @@ class GatewayUpdateEntityDescription[DataT](
     attributes_fn: Callable[[DataT], dict[str, Any]]
     install_fn: Callable[[Any], Awaitable[None]]
     """Called with the runtime; raises translated HomeAssistantErrors."""
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: EnergyGatewaysConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Create the entry's update entities."""
-    async_add_described_entities(
-        entry.runtime_data,
-        Platform.UPDATE,
-        GatewayUpdateEntityDescription,
-        GatewayUpdate,
-        async_add_entities,
-    )
 
 
 class GatewayUpdate[DataT](GatewayEntity[DataT], UpdateEntity):
@@ -103,3 +85,8 @@ class GatewayUpdate[DataT](GatewayEntity[DataT], UpdateEntity):
     ) -> None:
         """Install the version on offer."""
         await self.entity_description.install_fn(self.runtime)
+
+
+async_setup_entry = described_platform_setup(
+    Platform.UPDATE, GatewayUpdateEntityDescription, GatewayUpdate
+)

@@ -85,7 +85,7 @@ async def async_clear_failure(coordinator: HanCoordinator) -> None:
 async def async_restart(coordinator: HanCoordinator) -> None:
     """Restart the reader; its entities return when it does."""
     async with device_errors_as_ha_errors(coordinator.client.host):
-        await coordinator.client.reboot()
+        await coordinator.async_reboot()
 
 
 async def async_upload(
