@@ -181,40 +181,35 @@ async def test_first_setup_imports_complete_hours(
     assert imports[0]["sum"] == pytest.approx(imports[0]["state"])
 
 
-@pytest.mark.freeze_time(NOW)
+@pytest.mark.freeze_time("2026-03-10 13:04:45+00:00")
 async def test_history_imported_twice_changes_nothing(
     freezer: FrozenDateTimeFactory,
     hass: HomeAssistant,
     setup_han: MockConfigEntry,
     han_simulator: HanSimulator,
 ) -> None:
-    """A second import (reconnect) writes nothing; a later one appends new hours."""
+    """A second import (reconnect, hourly top-up) writes nothing new."""
     await _imported(hass, setup_han, 1)
-    before = {key: await _rows(hass, key) for key in (IMPORT, EXPORT, POWER)}
+    keys = (IMPORT, EXPORT, POWER)
+    before = {key: await _rows(hass, key) for key in keys}
+    assert before[IMPORT][-1]["start"] == _ts("2026-03-10 12:00+00:00")
 
     await _reconnect(hass, freezer, setup_han, han_simulator)
     await _imported(hass, setup_han, 2)
-    assert {key: await _rows(hass, key) for key in (IMPORT, EXPORT, POWER)} == before
+    assert {key: await _rows(hass, key) for key in keys} == before
     assert han_simulator.requests["/history/monthly"] == 1  # not needed any more
 
-    # An hour later the 12:00 hour is complete; the hourly top-up imports it.
+    # Five past the hour the top-up runs; 13:00 is not complete yet.
     freezer.move_to("2026-03-10 13:05:00+00:00")
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
     await _imported(hass, setup_han, 3)
-    after = await _rows(hass, IMPORT)
-    assert after[: len(before[IMPORT])] == before[IMPORT]
-    assert [row["start"] for row in after[len(before[IMPORT]) :]] == [
-        _ts("2026-03-10 12:00+00:00")
-    ]
-    _check_sums(after)
+    assert han_simulator.requests["/history/weekly"] == 3
+    assert {key: await _rows(hass, key) for key in keys} == before
     last = await get_instance(hass).async_add_executor_job(
         get_last_statistics, hass, 1, IMPORT, True, {"sum"}
     )
-    assert last[IMPORT][0]["sum"] == pytest.approx(
-        before[IMPORT][-1]["sum"] + after[-1]["state"], abs=1e-5
-    )
-    assert len(await _rows(hass, POWER)) == len(before[POWER]) + 1
+    assert last[IMPORT][0]["sum"] == pytest.approx(before[IMPORT][-1]["sum"])
 
 
 @pytest.mark.freeze_time(NOW)
@@ -323,10 +318,13 @@ async def test_live_bucket_is_not_imported_until_final(
     freezer.move_to("2026-03-10 13:00:30+00:00")
     await _reconnect(hass, freezer, setup_han, han_simulator)
     await _imported(hass, setup_han, 2)
-    rows = await _rows(hass, IMPORT)
-    assert rows[-1]["start"] == _ts("2026-03-10 12:00+00:00")
+    after = await _rows(hass, IMPORT)
+    assert after[:-1] == rows
+    assert after[-1]["start"] == _ts("2026-03-10 12:00+00:00")
     expected = _hours_from(await _weekly(han_simulator))
-    assert rows[-1]["state"] == pytest.approx(expected[rows[-1]["start"]][0])
+    assert after[-1]["state"] == pytest.approx(expected[after[-1]["start"]][0])
+    assert after[-1]["sum"] == pytest.approx(rows[-1]["sum"] + after[-1]["state"])
+    assert len(await _rows(hass, POWER)) == 7 * 24
 
 
 @pytest.mark.freeze_time(NOW)
@@ -368,10 +366,8 @@ async def test_firmware_without_daily_history(
     hourly = [row for row in rows if row["start"] >= _ts("2026-03-03 13:00+00:00")]
     coarse = [datetime.fromtimestamp(row["start"], UTC) for row in rows[: -len(hourly)]]
     assert len(hourly) == 7 * 24 - 1
-    assert coarse == [
-        datetime(2025 + (month < 4), month, 1, tzinfo=UTC)
-        for month in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2)
-    ]
+    months = [(2025, month) for month in range(4, 13)] + [(2026, 1), (2026, 2)]
+    assert coarse == [datetime(year, month, 1, tzinfo=UTC) for year, month in months]
     _check_sums(rows)
 
 

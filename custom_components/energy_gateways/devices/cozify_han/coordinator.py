@@ -183,6 +183,7 @@ class HanCoordinator(PushCoordinator[HanData, HanMessage]):
         if (
             not self.config_entry.options.get(CONF_IMPORT_HISTORY, True)
             or "recorder" not in self.hass.config.components
+            or not self.link_up  # the reconnect imports
             or (self.history_import is not None and not self.history_import.done())
         ):
             return
