@@ -315,3 +315,31 @@ async def test_upload_needs_a_loaded_reader(
     with pytest.raises(ServiceValidationError) as failure:
         await _upload(hass, tmp_path / "x.bin")
     assert failure.value.translation_key == "entry_not_loaded"
+
+
+async def test_reboot_during_install_fails_cleanly(
+    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    han_simulator: HanSimulator,
+    setup_han: MockConfigEntry,
+) -> None:
+    """A reboot that cuts the download short ends the install with the reason."""
+    han_simulator.ota_step_seconds = 100  # the download stays in progress
+    han_simulator.reboot_duration = 1
+    install = hass.async_create_task(
+        hass.services.async_call(
+            "update", "install", {ATTR_ENTITY_ID: UPDATE}, blocking=True
+        )
+    )
+    await wait_for_state(hass, UPDATE, lambda s: s.attributes.get(ATTR_IN_PROGRESS))
+    han_simulator.reboot(1)
+    await _after_reboot(hass, setup_han, freezer)
+    with pytest.raises(HomeAssistantError) as failure:
+        await install
+    assert failure.value.translation_key == "update_failed"
+    assert failure.value.translation_placeholders == {"error": "interrupted"}
+    state = hass.states.get(UPDATE)
+    assert state is not None
+    assert state.attributes[ATTR_IN_PROGRESS] is False
+    assert state.attributes["ota_status"] == "FAILED"
+    assert hass.states.get(CLEAR).state != STATE_UNAVAILABLE  # type: ignore[union-attr]
