@@ -48,6 +48,7 @@ class GatewayUpdate[DataT](GatewayEntity[DataT], UpdateEntity):
     """A firmware update entity with progress and release notes."""
 
     entity_description: GatewayUpdateEntityDescription[DataT]
+    _installing = False
     _attr_supported_features = (
         UpdateEntityFeature.INSTALL
         | UpdateEntityFeature.PROGRESS
@@ -58,9 +59,9 @@ class GatewayUpdate[DataT](GatewayEntity[DataT], UpdateEntity):
         description = self.entity_description
         self._attr_installed_version = description.installed_version_fn(data)
         self._attr_latest_version = description.latest_version_fn(data)
-        self._attr_in_progress = description.in_progress_fn(data)
+        self._installing = description.in_progress_fn(data)
         self._attr_update_percentage = (
-            description.progress_fn(data) if self._attr_in_progress else None
+            description.progress_fn(data) if self._installing else None
         )
         summary = description.release_summary_fn(data)
         self._attr_release_summary = summary[:255] if summary else None
@@ -69,12 +70,21 @@ class GatewayUpdate[DataT](GatewayEntity[DataT], UpdateEntity):
         return (
             self._attr_installed_version,
             self._attr_latest_version,
-            self._attr_in_progress,
+            self._installing,
             self._attr_update_percentage,
             self._attr_release_summary,
             self._attr_release_url,
             self._attr_extra_state_attributes,
         )
+
+    @property
+    def in_progress(self) -> bool:
+        """Whether the device is installing, as the device reports it.
+
+        Home Assistant resets `_attr_in_progress` when the install action returns;
+        the device is still rebooting into the image then, so the data decides.
+        """
+        return self._installing
 
     async def async_release_notes(self) -> str | None:
         """Return the release notes of the version on offer."""

@@ -89,6 +89,12 @@ async def test_install_downloads_activates_and_survives_the_reboot(
         "update", "install", {ATTR_ENTITY_ID: UPDATE}, blocking=True
     )
     assert quick_ota.requests["/ota/activate"] == 1  # policy "download" waits for us
+    rebooting = hass.states.get(UPDATE)
+    assert rebooting is not None
+    # Still installing until the reader is back (or already rebooting, unavailable).
+    assert (
+        rebooting.state == STATE_UNAVAILABLE or rebooting.attributes[ATTR_IN_PROGRESS]
+    )
     await _after_reboot(hass, setup_han, freezer)
     state = await wait_for_state(
         hass, UPDATE, lambda s: s.attributes.get(ATTR_INSTALLED_VERSION) == offered
