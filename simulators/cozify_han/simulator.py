@@ -1126,11 +1126,18 @@ class HanSimulator:
             data[f"u{phase}"] = voltage
         for phase, current in enumerate(reading.i, start=1):
             data[f"i{phase}"] = current
+        price = self._price_now(now)
+        # "estimated cost values": energy of the running hour/day/month at the
+        # current price, in minor currency units (cents, öre) like `p`.
         data.update(
-            p=self._price_now(now),
+            p=price,
             pc=self._config["pc"],
             c=int(now),
-            ep={"h": round(hour, 3), "d": round(day, 3), "m": round(month, 3)},
+            ep={
+                "h": round(hour * price, 3),
+                "d": round(day * price, 3),
+                "m": round(month * price, 3),
+            },
         )
         return web.json_response(data)
 

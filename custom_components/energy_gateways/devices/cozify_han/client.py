@@ -29,6 +29,7 @@ from ...transport.errors import (
 from ...transport.sse import SseDecoder
 from .models import (
     SECRET_MASK,
+    CompactData,
     Configuration,
     ConfigurationResult,
     Definitions,
@@ -44,6 +45,7 @@ from .models import (
     OtaState,
     Prices,
     WifiScan,
+    parse_compact_data,
     parse_configuration,
     parse_configuration_result,
     parse_definitions,
@@ -210,6 +212,10 @@ class HanClient:
     async def get_prices(self) -> Prices:
         """Read the current price and the known price slots."""
         return await self._get_parsed("/prices", parse_prices)
+
+    async def get_data(self) -> CompactData:
+        """Read the compact snapshot (for its estimated costs)."""
+        return await self._get_parsed("/data", parse_compact_data)
 
     async def get_telegram(self) -> str:
         """Read the last valid meter telegram as text."""

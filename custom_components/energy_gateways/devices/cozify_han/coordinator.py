@@ -96,36 +96,37 @@ class HanCoordinator(PushCoordinator[HanData, HanMessage]):
     async def _async_read_slow_data(self, data: HanData) -> None:
         """Re-read what changes rarely or is not pushed; failures keep old values."""
         client = self.client
-        identity, firmware, configuration, ota, health, prices = await asyncio.gather(
+        identity, firmware, configuration, ota, definitions, _ = await asyncio.gather(
             _optional(client.get_meter_identity()),
             _optional(client.get_firmware()),
             _optional(client.get_configuration()),
             _optional(client.get_ota()),
-            _optional(client.get_health()),
-            _optional(client.get_prices()),
+            _optional(client.get_definitions()),
+            self._async_read_unpushed(data),
         )
-        definitions = await _optional(client.get_definitions())
         data.identity = identity or data.identity
         data.firmware = firmware or data.firmware
         data.configuration = configuration or data.configuration
         data.ota = ota or data.ota
-        data.prices = prices or data.prices
         data.definitions = definitions or data.definitions
-        if health is not None:
-            self._apply_health(data, health)
 
-    async def async_poll_slow(self, _now: datetime | None = None) -> None:
-        """Refresh health and prices; the stream's watchdog decides availability."""
-        if not self.link_up:
-            return
-        health, prices = await asyncio.gather(
-            _optional(self.client.get_health()), _optional(self.client.get_prices())
+    async def _async_read_unpushed(self, data: HanData) -> bool:
+        """Read health, prices and estimated costs; True if any arrived."""
+        client = self.client
+        health, prices, compact = await asyncio.gather(
+            _optional(client.get_health()),
+            _optional(client.get_prices()),
+            _optional(client.get_data()),
         )
         if health is not None:
-            self._apply_health(self.data, health)
-        if prices is not None:
-            self.data.prices = prices
-        if health is not None or prices is not None:
+            self._apply_health(data, health)
+        data.prices = prices or data.prices
+        data.compact = compact or data.compact
+        return health is not None or prices is not None or compact is not None
+
+    async def async_poll_slow(self, _now: datetime | None = None) -> None:
+        """Refresh what is not pushed; the stream's watchdog decides availability."""
+        if self.link_up and await self._async_read_unpushed(self.data):
             self.async_publish()
 
     def _async_open_stream(self, transport: str) -> AsyncGenerator[HanMessage]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .models import (
+    CompactData,
     Configuration,
     Definitions,
     Firmware,
@@ -35,6 +36,7 @@ class HanData:
     configuration: Configuration | None = None
     ota: OtaState | None = None
     prices: Prices | None = None
+    compact: CompactData | None = None
     definitions: Definitions | None = None
     """What the reader accepts as currency, price area and time zone."""
     uploading_firmware: bool = False

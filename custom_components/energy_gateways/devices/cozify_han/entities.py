@@ -491,3 +491,34 @@ PRICE_SENSORS: tuple[HanSensor, ...] = (
         lambda d: _major(sum(p) / len(p)) if (p := _today_prices(d)) else None,
     ),
 )
+
+
+def _estimated_cost(key: str) -> Callable[[HanData], float | None]:
+    def value(data: HanData) -> float | None:
+        cost = data.compact.estimated_cost.get(key) if data.compact else None
+        return _major(cost)
+
+    return value
+
+
+def _has_cost(key: str) -> Callable[[HanData], bool]:
+    # "Where present": firmware that sends no such figure gets no value.
+    return lambda d: d.compact is not None and key in d.compact.estimated_cost
+
+
+COST_SENSORS: tuple[HanSensor, ...] = tuple(
+    GatewaySensorEntityDescription[HanData](
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        available_fn=_has_cost(field),
+        value_fn=_estimated_cost(field),
+        unit_fn=lambda d: d.compact.currency if d.compact else None,
+    )
+    for field, key in (
+        ("h", "estimated_cost_hour"),
+        ("d", "estimated_cost_today"),
+        ("m", "estimated_cost_month"),
+    )
+)

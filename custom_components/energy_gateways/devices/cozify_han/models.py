@@ -558,3 +558,25 @@ def parse_wifi_scan(payload: Any) -> WifiScan | None:
             )
         )
     return WifiScan(status=status, networks=tuple(networks))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompactData:
+    """The legacy `/data` snapshot; only its estimated costs are used."""
+
+    currency: str | None
+    estimated_cost: Mapping[str, float]
+    """Running hour (`h`), day (`d`), month (`m`), in minor units; keys as sent."""
+
+
+def parse_compact_data(payload: Any) -> CompactData | None:
+    """Parse `/data`; estimated costs that are not numbers are left out."""
+    data = mapping(payload)
+    if data.get("type") != "HAN_COMPACT_DATA_MESSAGE":
+        return None
+    costs = {
+        str(key): number
+        for key, value in mapping(data.get("ep")).items()
+        if (number := as_float(value)) is not None
+    }
+    return CompactData(currency=as_str(data.get("pc")), estimated_cost=costs)

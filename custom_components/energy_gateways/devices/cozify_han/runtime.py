@@ -28,6 +28,7 @@ from .data import HanData
 from .entities import (
     BINARY_SENSORS,
     BUTTONS,
+    COST_SENSORS,
     METER,
     PRICE_SENSORS,
     SENSORS,
@@ -51,7 +52,7 @@ METER_MANUFACTURERS = {
 
 
 DESCRIPTIONS: dict[Platform, Sequence[GatewayEntityDescription[HanData]]] = {
-    Platform.SENSOR: (*SENSORS, *PRICE_SENSORS),
+    Platform.SENSOR: (*SENSORS, *PRICE_SENSORS, *COST_SENSORS),
     Platform.BINARY_SENSOR: BINARY_SENSORS,
     Platform.BUTTON: BUTTONS,
     Platform.UPDATE: UPDATES,
