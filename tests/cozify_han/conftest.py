@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Any
 
+from aiohttp import ClientSession
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 import pytest
@@ -44,6 +45,13 @@ def han_entry_for(simulator: HanSimulator) -> MockConfigEntry:
             CONF_PORT: simulator.port,
         },
     )
+
+
+@pytest.fixture
+async def session(socket_enabled: None) -> AsyncGenerator[ClientSession]:
+    """A plain aiohttp session, as any user of the library would bring."""
+    async with ClientSession() as client_session:
+        yield client_session
 
 
 @pytest.fixture

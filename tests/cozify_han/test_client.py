@@ -21,13 +21,6 @@ from simulators.cozify_han import HanFault, HanSimulator
 
 
 @pytest.fixture
-async def session(socket_enabled: None) -> AsyncGenerator[ClientSession]:
-    """A plain aiohttp session, as any user of the library would bring."""
-    async with ClientSession() as client_session:
-        yield client_session
-
-
-@pytest.fixture
 async def odd_server(socket_enabled: None) -> AsyncGenerator[int]:
     """A server answering with things a HAN reader should not send."""
 

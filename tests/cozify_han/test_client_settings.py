@@ -19,13 +19,6 @@ from simulators.cozify_han import HanSimulator
 
 
 @pytest.fixture
-async def session(socket_enabled: None) -> AsyncGenerator[ClientSession]:
-    """A plain aiohttp session, as any user of the library would bring."""
-    async with ClientSession() as client_session:
-        yield client_session
-
-
-@pytest.fixture
 async def refusing_reader(socket_enabled: None) -> AsyncGenerator[int]:
     """A reader that answers 200 but with `success: false`."""
 

@@ -183,6 +183,14 @@ def _allow(hass: HomeAssistant, folder: Path) -> None:
     hass.config.allowlist_external_dirs = {str(folder)}
 
 
+def _allowed_image(hass: HomeAssistant, folder: Path, content: bytes) -> Path:
+    """Write an image file into a folder Home Assistant may read."""
+    image = folder / "han.bin"
+    image.write_bytes(content)
+    _allow(hass, folder)
+    return image
+
+
 async def _upload(hass: HomeAssistant, path: Path) -> None:
     entry = hass.config_entries.async_entries(DOMAIN)[0]
     device = dr.async_get(hass).async_get_device_by_identifier(
@@ -229,9 +237,7 @@ async def test_upload_falls_back_to_legacy_endpoint(
     tmp_path: Path,
 ) -> None:
     """Readers without /ota get the image through the legacy /update."""
-    image = tmp_path / "han.bin"
-    image.write_bytes(IMAGE)
-    _allow(hass, tmp_path)
+    image = _allowed_image(hass, tmp_path, IMAGE)
     quick_ota.set_fault(HanFault.NO_OTA_ENDPOINT)
     await _upload(hass, image)
     assert quick_ota.requests["/update"] == 1
@@ -245,9 +251,7 @@ async def test_upload_with_wrong_scope_is_refused(
     tmp_path: Path,
 ) -> None:
     """403 (scope) is a translated error; nothing is staged."""
-    image = tmp_path / "han.bin"
-    image.write_bytes(IMAGE)
-    _allow(hass, tmp_path)
+    image = _allowed_image(hass, tmp_path, IMAGE)
     quick_ota.set_fault(HanFault.TOKEN_SCOPE)
     with pytest.raises(HomeAssistantError) as failure:
         await _upload(hass, image)
