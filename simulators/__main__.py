@@ -17,6 +17,7 @@ import urllib.parse
 import urllib.request
 
 from simulators.cozify_han import cli as cozify_han_cli
+from simulators.gavazzi_ems import cli as gavazzi_ems_cli
 from simulators.params import parse_params
 
 _LOGGER = logging.getLogger("simulators")
@@ -39,6 +40,12 @@ DEVICES = (
         cozify_han_cli.HELP,
         cozify_han_cli.add_arguments,
         cozify_han_cli.run,
+    ),
+    DeviceCommand(
+        "gavazzi_ems",
+        gavazzi_ems_cli.HELP,
+        gavazzi_ems_cli.add_arguments,
+        gavazzi_ems_cli.run,
     ),
 )
 

@@ -1,0 +1,78 @@
+"""Fault switches of the Carlo Gavazzi EMS simulator."""
+
+from enum import StrEnum
+import math
+from typing import Any
+
+
+class EmsFault(StrEnum):
+    """Faults that can be switched on in a running simulator.
+
+    The value is the name used on the command line and in ``/_sim/fault/{name}``.
+    """
+
+    EXPIRE_TOKENS = "expire_tokens"
+    """Every token, old or new, is rejected as expired (401) while on."""
+    HTTP_ERROR = "http_error"
+    """API calls whose path starts with ``path`` (default ``/``) answer ``status`` (503)."""
+    SLOW_RESPONSE = "slow_response"
+    """API answers are delayed by ``seconds`` (default 2.0)."""
+    DEVICE_APPEARS = "device_appears"
+    """A new EM24 (Modbus TCP) with its load and signals appears; gone when cleared."""
+    DEVICE_DISAPPEARS = "device_disappears"
+    """Device ``uid`` (default 30) with its loads and signals vanishes until cleared."""
+    MALFORMED_VALUES = "malformed_values"
+    """Realtime ``v`` values are garbage strings, null or NaN-like strings."""
+
+
+def parse_fault(name: str) -> EmsFault:
+    """Return the fault for a name such as ``http_error``, ``HTTP_ERROR`` or ``http-error``."""
+    try:
+        return EmsFault(name.strip().lower().replace("-", "_"))
+    except ValueError:
+        known = ", ".join(fault.value for fault in EmsFault)
+        raise ValueError(f"unknown fault {name!r} (known: {known})") from None
+
+
+def _integer(value: object, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key} must be an integer")
+    return value
+
+
+def validate_params(fault: EmsFault, params: dict[str, Any]) -> dict[str, Any]:
+    """Check the parameters of a fault and return them with defaults filled in.
+
+    Raises ValueError with a readable message for unknown keys or bad values.
+    """
+    allowed: dict[EmsFault, tuple[str, ...]] = {
+        EmsFault.HTTP_ERROR: ("status", "path"),
+        EmsFault.SLOW_RESPONSE: ("seconds",),
+        EmsFault.DEVICE_APPEARS: ("label",),
+        EmsFault.DEVICE_DISAPPEARS: ("uid",),
+    }
+    unknown = set(params) - set(allowed.get(fault, ()))
+    if unknown:
+        raise ValueError(f"{fault.value} takes no parameter(s) {sorted(unknown)}")
+    result = dict(params)
+    if fault is EmsFault.HTTP_ERROR:
+        status = _integer(result.setdefault("status", 503), "status")
+        if not 400 <= status <= 599:
+            raise ValueError("status must be between 400 and 599")
+        path = result.setdefault("path", "/")
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise ValueError("path must be a string starting with /")
+    elif fault is EmsFault.SLOW_RESPONSE:
+        seconds = result.setdefault("seconds", 2.0)
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise ValueError("seconds must be a number")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("seconds must be finite and not negative")
+        result["seconds"] = float(seconds)
+    elif fault is EmsFault.DEVICE_APPEARS:
+        label = result.setdefault("label", "EM3")
+        if not isinstance(label, str) or not label:
+            raise ValueError("label must be a non-empty string")
+    elif fault is EmsFault.DEVICE_DISAPPEARS:
+        _integer(result.setdefault("uid", 30), "uid")
+    return result
