@@ -1,5 +1,6 @@
 """Helpers shared by the simulator command lines."""
 
+from collections.abc import Callable
 import json
 from typing import Any
 
@@ -28,3 +29,17 @@ def parse_fault_spec(spec: str) -> tuple[str, dict[str, Any]]:
     name, _, rest = spec.partition(":")
     pairs = [pair for pair in rest.split(",") if pair.strip()]
     return name.strip(), parse_params(pairs)
+
+
+def parse_start_faults[F](
+    specs: list[str],
+    parse_fault: Callable[[str], F],
+    validate_params: Callable[[F, dict[str, Any]], dict[str, Any]],
+) -> list[tuple[F, dict[str, Any]]]:
+    """Turn ``--fault name:key=value`` options into checked (fault, params) pairs."""
+    faults = []
+    for spec in specs:
+        name, params = parse_fault_spec(spec)
+        fault = parse_fault(name)
+        faults.append((fault, validate_params(fault, params)))
+    return faults

@@ -11,11 +11,11 @@ lose hours.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from homeassistant.components.recorder.models import (
     StatisticData,
@@ -54,6 +54,17 @@ def statistic_id(device: str, key: str) -> str:
     return f"{DOMAIN}:{slug}_{key}"
 
 
+def _after[T](
+    rows: list[tuple[datetime, T]], last: Mapping[str, Any] | None
+) -> list[tuple[datetime, T]]:
+    """Keep the hours after the newest stored row: imports only ever append."""
+    if last is None:
+        return rows
+    return [
+        (start, value) for start, value in rows if start.timestamp() > last["start"]
+    ]
+
+
 async def async_last_hour(hass: HomeAssistant, statistic_id: str) -> datetime | None:
     """Return the start of the newest stored hour of a statistic, if any."""
     last = await _async_last_row(hass, statistic_id, "sum")
@@ -73,14 +84,9 @@ async def async_import_energy_sums(
     and on the hour, each at most once. Hours at or before the newest stored row
     are skipped; the sum continues from that row's sum.
     """
-    rows = _sorted_hours(hours)
     last = await _async_last_row(hass, statistic_id, "sum")
-    total = 0.0
-    if last is not None:
-        total = last.get("sum") or 0.0
-        rows = [
-            (start, value) for start, value in rows if start.timestamp() > last["start"]
-        ]
+    rows = _after(_sorted_hours(hours), last)
+    total = (last.get("sum") or 0.0) if last is not None else 0.0
     if not rows:
         return 0
     data: list[StatisticData] = []
@@ -114,12 +120,9 @@ async def async_import_power_means(
 
     Same rules for `hours` as in async_import_energy_sums.
     """
-    rows = _sorted_hours(hours)
-    last = await _async_last_row(hass, statistic_id, "mean")
-    if last is not None:
-        rows = [
-            (start, value) for start, value in rows if start.timestamp() > last["start"]
-        ]
+    rows = _after(
+        _sorted_hours(hours), await _async_last_row(hass, statistic_id, "mean")
+    )
     if not rows:
         return 0
     async_add_external_statistics(

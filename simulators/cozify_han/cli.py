@@ -4,7 +4,7 @@ import argparse
 import asyncio
 import logging
 
-from ..params import parse_fault_spec
+from ..params import parse_start_faults
 from .faults import HanFault, parse_fault, validate_params
 from .simulator import HanSimulator
 
@@ -44,12 +44,7 @@ def check_arguments(
     """Validate the options; return the start faults. Raises ValueError."""
     if args.interval < 0:
         raise ValueError("--interval must not be negative")
-    faults = []
-    for spec in args.fault:
-        name, params = parse_fault_spec(spec)
-        fault = parse_fault(name)
-        faults.append((fault, validate_params(fault, params)))
-    return faults
+    return parse_start_faults(args.fault, parse_fault, validate_params)
 
 
 async def run(args: argparse.Namespace, stop: asyncio.Event) -> None:

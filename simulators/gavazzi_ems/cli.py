@@ -4,7 +4,7 @@ import argparse
 import asyncio
 import logging
 
-from ..params import parse_fault_spec
+from ..params import parse_start_faults
 from .faults import EmsFault, parse_fault, validate_params
 from .simulator import EmsSimulator
 
@@ -50,12 +50,7 @@ def check_arguments(
         raise ValueError("--extra-signals must not be negative")
     if args.token_lifetime <= 0:
         raise ValueError("--token-lifetime must be positive")
-    faults = []
-    for spec in args.fault:
-        name, params = parse_fault_spec(spec)
-        fault = parse_fault(name)
-        faults.append((fault, validate_params(fault, params)))
-    return faults
+    return parse_start_faults(args.fault, parse_fault, validate_params)
 
 
 async def run(args: argparse.Namespace, stop: asyncio.Event) -> None:
