@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_DEVICE_TYPE, DOMAIN
@@ -62,3 +64,13 @@ async def async_remove_entry(
 ) -> None:
     """Drop the entry's repair issues along with it."""
     async_delete_reboot_issue(hass, entry.entry_id)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: EnergyGatewaysConfigEntry, device: DeviceEntry
+) -> bool:
+    """Let the user delete a device only once its gateway stopped reporting it."""
+    # Unloaded, the entry cannot tell which devices its gateway still has.
+    return entry.state is ConfigEntryState.LOADED and (
+        entry.runtime_data.async_can_remove_device(device)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigFlowResult, OptionsFlow
@@ -10,9 +11,12 @@ from homeassistant.core import callback
 from .const import CONF_DEVICE_TYPE, DOMAIN
 from .devices import DEVICE_TYPES
 from .devices.cozify_han import CozifyHanConfigFlow
+from .devices.gavazzi_ems import GavazziEmsConfigFlow
 
 
-class EnergyGatewaysConfigFlow(CozifyHanConfigFlow, domain=DOMAIN):
+class EnergyGatewaysConfigFlow(
+    CozifyHanConfigFlow, GavazziEmsConfigFlow, domain=DOMAIN
+):
     """Start by choosing the kind of device; its own steps take it from there."""
 
     VERSION = 1
@@ -47,4 +51,12 @@ class EnergyGatewaysConfigFlow(CozifyHanConfigFlow, domain=DOMAIN):
         device_type = self._get_reconfigure_entry().data[CONF_DEVICE_TYPE]
         step = getattr(self, f"async_step_reconfigure_{device_type}")
         result: ConfigFlowResult = await step(user_input)
+        return result
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """Hand over to the reauth step of the entry's device type."""
+        step = getattr(self, f"async_step_reauth_{entry_data[CONF_DEVICE_TYPE]}")
+        result: ConfigFlowResult = await step(entry_data)
         return result

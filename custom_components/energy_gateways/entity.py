@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
@@ -55,6 +55,9 @@ class GatewayEntityRuntime[DataT](Protocol):
         """Return the DeviceInfo of one of the entry's devices."""
 
 
+type DescriptionsCallback = Callable[[Sequence[GatewayEntityDescription[Any]]], None]
+
+
 class DescribedRuntime(Protocol):
     """A runtime that lists entity descriptions per platform."""
 
@@ -62,6 +65,11 @@ class DescribedRuntime(Protocol):
         self, platform: Platform
     ) -> Sequence[GatewayEntityDescription[Any]]:
         """Entity descriptions for one platform."""
+
+    def async_listen_new_descriptions(
+        self, platform: Platform, add: DescriptionsCallback
+    ) -> CALLBACK_TYPE:
+        """Call `add` with the descriptions of entities that appear later."""
 
 
 def described_platform_setup[DescriptionT: GatewayEntityDescription[Any]](
@@ -72,7 +80,11 @@ def described_platform_setup[DescriptionT: GatewayEntityDescription[Any]](
     [HomeAssistant, ConfigEntry[Any], AddConfigEntryEntitiesCallback],
     Coroutine[Any, Any, None],
 ]:
-    """Build a platform's async_setup_entry: one entity per declared description."""
+    """Build a platform's async_setup_entry: one entity per declared description.
+
+    Entities of devices that appear while the entry is loaded (a meter added to
+    a gateway) are added when the runtime announces their descriptions.
+    """
 
     async def async_setup_entry(
         hass: HomeAssistant,
@@ -80,11 +92,17 @@ def described_platform_setup[DescriptionT: GatewayEntityDescription[Any]](
         async_add_entities: AddConfigEntryEntitiesCallback,
     ) -> None:
         runtime: DescribedRuntime = entry.runtime_data
-        async_add_entities(
-            entity_factory(runtime, description)
-            for description in runtime.descriptions(platform)
-            if isinstance(description, description_type)
-        )
+
+        @callback
+        def add(descriptions: Sequence[GatewayEntityDescription[Any]]) -> None:
+            async_add_entities(
+                entity_factory(runtime, description)
+                for description in descriptions
+                if isinstance(description, description_type)
+            )
+
+        add(runtime.descriptions(platform))
+        entry.async_on_unload(runtime.async_listen_new_descriptions(platform, add))
 
     return async_setup_entry
 

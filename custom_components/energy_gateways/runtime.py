@@ -9,11 +9,16 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, OptionsFlow
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.device_registry import DeviceEntry, DeviceInfo
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
-from .entity import GatewayEntityDescription
+from .entity import DescriptionsCallback, GatewayEntityDescription
+
+
+@callback
+def _nothing_to_cancel() -> None:
+    """Unsubscribe a listener that was never stored."""
 
 
 class DeviceRuntime[DataT](ABC):
@@ -42,6 +47,20 @@ class DeviceRuntime[DataT](ABC):
         self, platform: Platform
     ) -> Sequence[GatewayEntityDescription[DataT]]:
         """Entity descriptions for one platform, already filtered by exists_fn."""
+
+    @callback
+    def async_listen_new_descriptions(
+        self, platform: Platform, add: DescriptionsCallback
+    ) -> CALLBACK_TYPE:
+        """Call `add` with descriptions of entities that appear later.
+
+        Device types whose entities are fixed at set-up keep this default.
+        """
+        return _nothing_to_cancel
+
+    def async_can_remove_device(self, device: DeviceEntry) -> bool:
+        """Whether the user may delete this device (one the device no longer has)."""
+        return False
 
     def async_start(self) -> None:  # noqa: B027 - optional hook
         """Start background work (streams) once the platforms are set up."""

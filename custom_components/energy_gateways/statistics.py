@@ -11,7 +11,8 @@ lose hours.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import re
@@ -27,12 +28,20 @@ from homeassistant.components.recorder.statistics import (
     async_add_external_statistics,
     get_last_statistics,
 )
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import UnitOfEnergy, UnitOfPower
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util.unit_conversion import EnergyConverter, PowerConverter
 
-from .const import DOMAIN
+from .const import CONF_IMPORT_HISTORY, DOMAIN, LOGGER
+from .transport.errors import GatewayError
+
+HISTORY_IMPORT_MINUTE = 5
+"""Minute of every hour at which imports top up the statistics: the hour just
+ended is final in a device's history a few minutes later."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,3 +177,67 @@ async def _async_last_row(
     )
     rows = result.get(statistic_id)
     return rows[0] if rows else None
+
+
+class HistoryImporter:
+    """Runs one entry's history import in the background, one run at a time.
+
+    A device type starts it once it is connected and `async_schedule_hourly`
+    tops the statistics up every hour. Nothing runs when the user opted out in
+    the options or the recorder is not loaded. A failing import is logged once
+    as a warning; repeats go to debug until one succeeds.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        name: str,
+        run: Callable[[], Awaitable[int]],
+    ) -> None:
+        self._hass = hass
+        self._entry = entry
+        self._name = name
+        self._run = run
+        self._failed = False
+        self.task: asyncio.Task[None] | None = None
+        """The newest run (for tests and diagnostics)."""
+        self.runs = 0
+        """Runs started so far."""
+
+    @property
+    def enabled(self) -> bool:
+        """Whether imports run at all for this entry."""
+        return (
+            self._entry.options.get(CONF_IMPORT_HISTORY, True)
+            and "recorder" in self._hass.config.components
+        )
+
+    @callback
+    def async_start(self, _now: datetime | None = None) -> None:
+        """Start a run unless one is still going."""
+        if not self.enabled or (self.task is not None and not self.task.done()):
+            return
+        self.runs += 1
+        self.task = self._entry.async_create_background_task(
+            self._hass, self._async_run(), f"{DOMAIN} history {self._name}"
+        )
+
+    @callback
+    def async_schedule_hourly(self, start: Callable[[datetime], None]) -> None:
+        """Call `start` a few minutes past every hour until the entry unloads."""
+        cancel: CALLBACK_TYPE = async_track_time_change(
+            self._hass, start, minute=HISTORY_IMPORT_MINUTE, second=0
+        )
+        self._entry.async_on_unload(cancel)
+
+    async def _async_run(self) -> None:
+        try:
+            rows = await self._run()
+        except (GatewayError, HomeAssistantError) as err:
+            log = LOGGER.debug if self._failed else LOGGER.warning
+            log("Could not import the history of %s: %s", self._name, err)
+            self._failed = True
+            return
+        self._failed = False
+        LOGGER.debug("Imported %s statistics rows from %s", rows, self._name)

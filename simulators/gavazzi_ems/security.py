@@ -53,6 +53,10 @@ class TokenIssuer:
         )
         return f"{signing_input}.{self._sign(signing_input)}"
 
+    def revoke_all(self) -> None:
+        """Invalidate every token issued so far (a new key signs new ones)."""
+        self._key = secrets.token_bytes(32)
+
     def _sign(self, signing_input: str) -> str:
         digest = hmac.new(self._key, signing_input.encode(), hashlib.sha256).digest()
         return _b64encode(digest)

@@ -237,6 +237,10 @@ class EmsSimulator:
             self.token_lifetime if lifetime is None else lifetime,
         )
 
+    def expire_tokens_now(self) -> None:
+        """End every token issued so far early (401); logging in again works."""
+        self._tokens.revoke_all()
+
     def add_device(
         self,
         label: str = "EM3",
@@ -363,6 +367,7 @@ class EmsSimulator:
                 web.delete("/_sim/fault/{name}", self._sim_clear_fault),
                 web.post("/_sim/devices", self._sim_add_device),
                 web.delete("/_sim/devices/{uid}", self._sim_remove_device),
+                web.post("/_sim/tokens/expire", self._sim_expire_tokens),
             ]
         )
 
@@ -674,6 +679,10 @@ class EmsSimulator:
         except ValueError as err:
             return _error(400, str(err))
         return web.json_response({"uid": uid})
+
+    async def _sim_expire_tokens(self, _request: web.Request) -> web.StreamResponse:
+        self.expire_tokens_now()
+        return web.json_response({"expired": True})
 
     async def _sim_remove_device(self, request: web.Request) -> web.StreamResponse:
         try:

@@ -53,9 +53,9 @@ async def _imported(hass: HomeAssistant, entry: MockConfigEntry, runs: int) -> N
     coordinator = entry.runtime_data.coordinator
     await until(
         lambda: (
-            coordinator.history_import is not None
-            and coordinator.history_import.done()
-            and coordinator.history_runs >= runs
+            coordinator.history.task is not None
+            and coordinator.history.task.done()
+            and coordinator.history.runs >= runs
         )
     )
     await async_wait_recording_done(hass)
@@ -295,7 +295,7 @@ async def test_opt_out(
     freezer.move_to("2026-03-10 13:05:00+00:00")
     async_fire_time_changed(hass)
     await async_wait_recording_done(hass)
-    assert entry.runtime_data.coordinator.history_import is None
+    assert entry.runtime_data.coordinator.history.task is None
     assert not any(path.startswith("/history") for path in han_simulator.requests)
     assert await _rows(hass, IMPORT) == []
 

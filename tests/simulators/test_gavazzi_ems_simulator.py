@@ -382,3 +382,20 @@ async def test_stop_leaves_no_task(session: ClientSession) -> None:
     left = asyncio.all_tasks() - before - {asyncio.current_task()}
     assert not left
     assert sim.requests["/v1/signals/realtime"] == 1
+
+
+async def test_expire_tokens_now(socket_enabled: None) -> None:
+    """Tokens issued before expire_tokens_now() get 401; a new login works."""
+    ems = EmsSimulator()
+    await ems.start()
+    try:
+        async with ClientSession() as session:
+            headers = await login(session, ems)
+            assert (await get(session, ems, "/v1/mac", headers))[0] == 200
+            async with session.post(f"{ems.url}/_sim/tokens/expire") as response:
+                assert response.status == 200
+            assert (await get(session, ems, "/v1/mac", headers))[0] == 401
+            headers = await login(session, ems)
+            assert (await get(session, ems, "/v1/mac", headers))[0] == 200
+    finally:
+        await ems.stop()

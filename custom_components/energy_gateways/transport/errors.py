@@ -35,3 +35,11 @@ class Rejected(GatewayError):
 
 class Forbidden(InvalidAuth):
     """The credentials are valid but lack the permission (HTTP 403)."""
+
+
+class UntrustedCertificate(CannotConnect):
+    """The device's TLS certificate is not signed by an authority we trust."""
+
+
+class CertificateMismatch(CannotConnect):
+    """The device's TLS certificate is not the one the user chose to trust."""

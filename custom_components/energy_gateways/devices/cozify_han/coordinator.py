@@ -11,14 +11,14 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from ...const import CONF_IMPORT_HISTORY, DOMAIN, LOGGER
+from ...const import DOMAIN, LOGGER
 from ...coordinator import PushCoordinator
 from ...repairs import async_create_reboot_issue, async_delete_reboot_issue
+from ...statistics import HistoryImporter
 from ...totals import MonotonicTotals
 from ...transport.errors import GatewayError
 from .client import HanClient, Transport
@@ -39,8 +39,6 @@ METER_INTERVAL = timedelta(seconds=10)
 WATCHDOG = 3 * METER_INTERVAL
 # Health and prices are not pushed; read them at a pace that spares the reader.
 SLOW_POLL_INTERVAL = timedelta(seconds=60)
-# Minute of every hour at which the history import tops up the statistics.
-HISTORY_IMPORT_MINUTE = 5
 # Uptime-derived boot times jitter by the request latency; ignore small changes.
 _BOOT_TIME_TOLERANCE = timedelta(seconds=60)
 
@@ -60,9 +58,9 @@ class HanCoordinator(PushCoordinator[HanData, HanMessage]):
         )
         self.client = client
         self._totals = MonotonicTotals(entry.title)
-        self.history_import: asyncio.Task[None] | None = None
-        self.history_runs = 0
-        self._history_failed = False
+        self.history = HistoryImporter(
+            hass, entry, entry.title, self._async_import_history
+        )
         self._ota_waiters: set[asyncio.Future[None]] = set()
         # When a write answered rebootRequired (monotonic s); None: no restart due.
         self._reboot_required_since: float | None = None
@@ -178,37 +176,21 @@ class HanCoordinator(PushCoordinator[HanData, HanMessage]):
         async_delete_reboot_issue(self.hass, self.config_entry.entry_id)
 
     @callback
+    @callback
     def async_start_history_import(self, _now: datetime | None = None) -> None:
         """Import the reader's history into statistics in the background."""
-        assert self.config_entry is not None
-        if (
-            not self.config_entry.options.get(CONF_IMPORT_HISTORY, True)
-            or "recorder" not in self.hass.config.components
-            or not self.link_up  # the reconnect imports
-            or (self.history_import is not None and not self.history_import.done())
-        ):
-            return
-        self.history_runs += 1
-        self.history_import = self.config_entry.async_create_background_task(
-            self.hass, self._async_import_history(), f"{DOMAIN} history {self.name}"
-        )
+        if self.link_up:  # else the reconnect imports
+            self.history.async_start()
 
-    async def _async_import_history(self) -> None:
+    async def _async_import_history(self) -> int:
         assert self.config_entry is not None
-        try:
-            result = await async_import_history(
-                self.hass,
-                self.client,
-                device=str(self.config_entry.unique_id),
-                name=self.name,
-            )
-        except (GatewayError, HomeAssistantError) as err:
-            log = LOGGER.debug if self._history_failed else LOGGER.warning
-            log("Could not import the history of %s: %s", self.name, err)
-            self._history_failed = True
-            return
-        self._history_failed = False
-        LOGGER.debug("Imported %s statistics rows from %s", result.rows, self.name)
+        result = await async_import_history(
+            self.hass,
+            self.client,
+            device=str(self.config_entry.unique_id),
+            name=self.name,
+        )
+        return result.rows
 
     @callback
     def _async_connection_lost(self) -> None:

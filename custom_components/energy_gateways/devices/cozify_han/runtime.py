@@ -11,10 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.event import (
-    async_track_time_change,
-    async_track_time_interval,
-)
+from homeassistant.helpers.event import async_track_time_interval
 
 from ...const import DOMAIN
 from ...diagnostics import redact_values
@@ -23,7 +20,7 @@ from ...runtime import DeviceRuntime, EnergyGatewaysConfigEntry
 from ...transport.errors import GatewayError
 from ...transport.values import as_str, mapping
 from .client import HanClient
-from .coordinator import HISTORY_IMPORT_MINUTE, SLOW_POLL_INTERVAL, HanCoordinator
+from .coordinator import SLOW_POLL_INTERVAL, HanCoordinator
 from .data import HanData
 from .entities import (
     BINARY_SENSORS,
@@ -109,15 +106,8 @@ class HanRuntime(DeviceRuntime[HanData]):
                 cancel_on_shutdown=True,
             )
         )
-        # Keeps the imported statistics current: the hour just ended is final
-        # in the reader's history a few minutes later.
-        self._entry.async_on_unload(
-            async_track_time_change(
-                self._hass,
-                self._coordinator.async_start_history_import,
-                minute=HISTORY_IMPORT_MINUTE,
-                second=0,
-            )
+        self._coordinator.history.async_schedule_hourly(
+            self._coordinator.async_start_history_import
         )
 
     async def async_reboot(self) -> None:

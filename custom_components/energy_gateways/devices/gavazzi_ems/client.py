@@ -24,9 +24,11 @@ import aiohttp
 
 from ...transport.errors import (
     CannotConnect,
+    CertificateMismatch,
     DeviceBusy,
     InvalidAuth,
     InvalidResponse,
+    UntrustedCertificate,
 )
 from ...transport.values import as_float, as_int, as_str, mapping
 from .models import (
@@ -96,6 +98,10 @@ class EmsClient:
         self._token: str | None = None
         self._expires_at: float | None = None
         self._login_lock = asyncio.Lock()
+        self.requests = 0
+        """Requests sent so far (logins included), for figures."""
+        self.logins = 0
+        """Successful logins so far."""
 
     def __repr__(self) -> str:
         return f"EmsClient({self.base_url!r})"
@@ -112,6 +118,7 @@ class EmsClient:
     ) -> Any:
         """Send one request and return its JSON body; map every failure."""
         headers = {"Authorization": f"Bearer {token}"} if token else None
+        self.requests += 1
         try:
             async with self._session.request(
                 method,
@@ -127,6 +134,10 @@ class EmsClient:
                     return await response.json(content_type=None)
         except TimeoutError as err:
             raise CannotConnect(f"{path}: timed out") from err
+        except aiohttp.ServerFingerprintMismatch as err:
+            raise CertificateMismatch(f"{path}: the certificate changed") from err
+        except aiohttp.ClientConnectorCertificateError as err:
+            raise UntrustedCertificate(f"{path}: untrusted certificate") from err
         except aiohttp.ClientError as err:
             raise CannotConnect(f"{path}: {type(err).__name__}") from err
         except ValueError as err:
@@ -223,6 +234,7 @@ class EmsClient:
             raise InvalidResponse("/v1/auth/login: no token")
         self._token = token
         self._expires_at = token_expiry(token) or issued + TOKEN_LIFETIME
+        self.logins += 1
         _LOGGER.debug("%s: logged in", self.base_url)
         return token
 

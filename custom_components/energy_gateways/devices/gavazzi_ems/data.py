@@ -1,0 +1,74 @@
+"""What the integration knows about one EMS gateway at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .catalogue import CATALOGUE
+from .models import Device, GatewayDate, Load, RealtimeSample, Signal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GatewayInfo:
+    """The gateway's own identity (`/ver`, `/v1/serial-number`, …)."""
+
+    serial_number: str
+    mac: str | None
+    firmware: str | None
+    part_number: str | None
+    api_version: int | None
+    date: GatewayDate | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Configuration:
+    """The gateway's tree of devices, loads and signals, keyed by UID."""
+
+    devices: dict[int, Device]
+    loads: dict[int, Load]
+    signals: dict[int, Signal]
+
+    def active_signals(self) -> dict[int, Signal]:
+        """Signals that get an entity: enabled, on an enabled load of a known device."""
+        active = {}
+        for uid, signal in self.signals.items():
+            load = self.loads.get(signal.load_uid) if signal.load_uid else None
+            if (
+                signal.enable
+                and load is not None
+                and load.enable
+                and self.device_of(signal) is not None
+            ):
+                active[uid] = signal
+        return active
+
+    def device_of(self, signal: Signal) -> Device | None:
+        """Return the device a signal belongs to (its `did`, else its load's)."""
+        device_uid = signal.device_uid
+        if device_uid is None and signal.load_uid in self.loads:
+            device_uid = self.loads[signal.load_uid].device_uid
+        return self.devices.get(device_uid) if device_uid is not None else None
+
+    def unknown_codes(self) -> list[int]:
+        """Signal codes the catalogue does not know, sorted."""
+        return sorted(
+            {
+                signal.si
+                for signal in self.signals.values()
+                if signal.si is not None and signal.si not in CATALOGUE
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmsData:
+    """One polling cycle's result: the tree and the latest value of each signal."""
+
+    gateway: GatewayInfo
+    configuration: Configuration
+    samples: dict[int, RealtimeSample] = field(default_factory=dict)
+    """Latest sample per signal UID, as the gateway sent it."""
+    values: dict[int, float | None] = field(default_factory=dict)
+    """Value to show per signal UID: None when not valid; counters never go back."""
+    stale: frozenset[int] = frozenset()
+    """Signals whose sample time stopped advancing: their meter is not being read."""

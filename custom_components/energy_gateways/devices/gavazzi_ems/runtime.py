@@ -1,0 +1,249 @@
+"""Sets up one EMS gateway entry and keeps its devices in step with the gateway.
+
+The gateway's meters come and go (a Modbus meter is added or taken out): each
+time the coordinator reads a changed tree, new meters are registered and get
+their entities without a reload, and meters the gateway no longer reports are
+removed with their entities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from homeassistant.const import CONF_HOST, CONF_USERNAME, Platform
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.device_registry import DeviceEntry, DeviceInfo
+
+from ...const import DOMAIN
+from ...diagnostics import redact_values
+from ...entity import DescriptionsCallback, GatewayEntityDescription
+from ...runtime import DeviceRuntime, EnergyGatewaysConfigEntry
+from .connection import create_client
+from .coordinator import EmsCoordinator
+from .data import Configuration, EmsData
+from .entities import GATEWAY, GATEWAY_SENSORS, signal_descriptions
+
+MANUFACTURER = "Carlo Gavazzi"
+PLATFORMS = frozenset({Platform.SENSOR})
+
+
+class EmsRuntime(DeviceRuntime[EmsData]):
+    """A loaded EMS gateway entry."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: EnergyGatewaysConfigEntry,
+        coordinator: EmsCoordinator,
+    ) -> None:
+        self._hass = hass
+        self._entry = entry
+        self._coordinator = coordinator
+        self._unique_id = str(entry.unique_id)
+        self._configuration = coordinator.data.configuration
+        self._signals = set(self._configuration.active_signals())
+        self._listeners: list[DescriptionsCallback] = []
+
+    @property
+    def coordinator(self) -> EmsCoordinator:
+        """The gateway's polling coordinator."""
+        return self._coordinator
+
+    @property
+    def unique_id(self) -> str:
+        """The gateway's serial number."""
+        return self._unique_id
+
+    def device_info(self, device: str) -> DeviceInfo:
+        """Return a reference to the gateway or to one of its meters."""
+        if device == GATEWAY:
+            return DeviceInfo(identifiers={(DOMAIN, self._unique_id)})
+        return DeviceInfo(identifiers={(DOMAIN, f"{self._unique_id}_{device}")})
+
+    def descriptions(
+        self, platform: Platform
+    ) -> Sequence[GatewayEntityDescription[EmsData]]:
+        """Gateway sensors plus one sensor per active signal."""
+        if platform is not Platform.SENSOR:
+            return ()
+        return (*GATEWAY_SENSORS, *signal_descriptions(self._configuration))
+
+    @callback
+    def async_listen_new_descriptions(
+        self, platform: Platform, add: DescriptionsCallback
+    ) -> CALLBACK_TYPE:
+        """Call `add` with the sensors of signals that appear later."""
+        if platform is not Platform.SENSOR:
+            return super().async_listen_new_descriptions(platform, add)
+        self._listeners.append(add)
+
+        @callback
+        def remove() -> None:
+            self._listeners.remove(add)
+
+        return remove
+
+    def async_can_remove_device(self, device: DeviceEntry) -> bool:
+        """Allow deleting a meter once the gateway no longer reports it."""
+        current = {
+            (DOMAIN, self._unique_id),
+            *(
+                (DOMAIN, f"{self._unique_id}_{uid}")
+                for uid in self._configuration.devices
+            ),
+        }
+        return not device.identifiers & current
+
+    def async_start(self) -> None:
+        """Follow tree changes; import the history now and every hour."""
+        self._entry.async_on_unload(
+            self._coordinator.async_add_listener(self._async_follow_configuration)
+        )
+        history = self._coordinator.history
+        history.async_start()
+        history.async_schedule_hourly(history.async_start)
+
+    @callback
+    def _async_follow_configuration(self) -> None:
+        """Add and remove devices and entities when the gateway's tree changed."""
+        configuration = self._coordinator.data.configuration
+        if configuration is self._configuration:
+            return
+        self._configuration = configuration
+        register_devices(self._hass, self._entry, self._coordinator.data)
+        active = set(configuration.active_signals())
+        added, gone = active - self._signals, self._signals - active
+        self._signals = active
+        entities = er.async_get(self._hass)
+        for uid in gone:
+            entity_id = entities.async_get_entity_id(
+                Platform.SENSOR, DOMAIN, f"{self._unique_id}_{uid}"
+            )
+            if entity_id is not None:
+                entities.async_remove(entity_id)
+        if added:
+            descriptions = signal_descriptions(configuration, added)
+            for add in self._listeners:
+                add(descriptions)
+
+    async def async_diagnostics(self) -> dict[str, Any]:
+        """Gateway, tree, latest samples and polling figures; identifiers scrubbed."""
+        data = self._coordinator.data
+        client = self._coordinator.client
+        gateway = data.gateway
+        expires_at = client.token_expires_at
+        configuration = data.configuration
+        return redact_values(
+            {
+                "gateway": _plain(gateway),
+                "polling": {
+                    **self._coordinator.stats.as_dict(),
+                    "interval_seconds": self._coordinator.update_interval.total_seconds()
+                    if self._coordinator.update_interval
+                    else None,
+                    "last_update_success": self._coordinator.last_update_success,
+                    "requests": client.requests,
+                    "logins": client.logins,
+                },
+                "token": {
+                    "expires_at": datetime.fromtimestamp(expires_at, UTC).isoformat()
+                    if expires_at is not None
+                    else None,
+                },
+                "devices": [
+                    _plain(device) for device in configuration.devices.values()
+                ],
+                "loads": [_plain(load) for load in configuration.loads.values()],
+                "signals": [
+                    {
+                        **_plain(signal),
+                        "sample": _plain(data.samples[uid])
+                        if uid in data.samples
+                        else None,
+                        "stale": uid in data.stale,
+                    }
+                    for uid, signal in configuration.signals.items()
+                ],
+                "unknown_signal_codes": configuration.unknown_codes(),
+            },
+            [
+                self._unique_id,
+                gateway.serial_number,
+                gateway.mac,
+                (gateway.mac or "").replace(":", ""),
+                self._entry.data[CONF_HOST],
+                self._entry.data[CONF_USERNAME],
+            ],
+        )
+
+
+def _plain(item: Any) -> dict[str, Any]:
+    """Return a dataclass as JSON-friendly values (datetimes as ISO strings)."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, dict):
+            return {key: convert(inner) for key, inner in value.items()}
+        if isinstance(value, list | tuple):
+            return [convert(inner) for inner in value]
+        return value
+
+    result: dict[str, Any] = convert(asdict(item))
+    return result
+
+
+def register_devices(
+    hass: HomeAssistant, entry: EnergyGatewaysConfigEntry, data: EmsData
+) -> None:
+    """Register the gateway and each meter behind it; drop meters that are gone."""
+    registry = dr.async_get(hass)
+    gateway = data.gateway
+    serial = gateway.serial_number
+    hub = registry.async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, serial)},
+        connections={(dr.CONNECTION_NETWORK_MAC, dr.format_mac(gateway.mac))}
+        if gateway.mac
+        else set(),
+        manufacturer=MANUFACTURER,
+        model=gateway.part_number,
+        name=entry.title,
+        serial_number=serial,
+        sw_version=gateway.firmware,
+        configuration_url=entry.data[CONF_HOST],
+    )
+    configuration: Configuration = data.configuration
+    wanted = {(DOMAIN, serial)}
+    for uid, device in configuration.devices.items():
+        identifier = (DOMAIN, f"{serial}_{uid}")
+        wanted.add(identifier)
+        model = device.part_number
+        if model and device.system:
+            model = f"{model} ({device.system})"
+        registry.async_get_or_create(
+            config_entry_id=entry.entry_id,
+            identifiers={identifier},
+            name=device.label or f"Device {uid}",
+            model=model,
+            via_device=(DOMAIN, serial),
+        )
+    for device_entry in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        if device_entry.id != hub.id and not device_entry.identifiers & wanted:
+            registry.async_update_device(
+                device_entry.id, remove_config_entry_id=entry.entry_id
+            )
+
+
+async def async_setup(
+    hass: HomeAssistant, entry: EnergyGatewaysConfigEntry
+) -> EmsRuntime:
+    """Log in, read the gateway, register its devices and return the runtime."""
+    coordinator = EmsCoordinator(hass, entry, create_client(hass, entry.data))
+    await coordinator.async_config_entry_first_refresh()
+    register_devices(hass, entry, coordinator.data)
+    return EmsRuntime(hass, entry, coordinator)

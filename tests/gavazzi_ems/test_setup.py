@@ -1,0 +1,53 @@
+"""Setting up an EMS gateway: devices, sensors, values, unloading."""
+
+from __future__ import annotations
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.energy_gateways.const import DOMAIN
+from simulators.gavazzi_ems import EmsSimulator
+
+from .conftest import HEAT_PUMP, MAIN, SERIAL
+
+
+async def test_setup_creates_devices_and_sensors(
+    hass: HomeAssistant,
+    setup_ems: MockConfigEntry,
+    ems_simulator: EmsSimulator,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The gateway and its four meters become devices with typed sensors."""
+    assert setup_ems.state is ConfigEntryState.LOADED
+    gateway = device_registry.async_get_device_by_identifier(
+        (DOMAIN, SERIAL), setup_ems.entry_id
+    )
+    assert gateway is not None
+    assert gateway.model == ems_simulator.part_number
+    assert gateway.sw_version == ems_simulator.firmware
+    meters = [
+        device
+        for device in dr.async_entries_for_config_entry(
+            device_registry, setup_ems.entry_id
+        )
+        if device.via_device_id == gateway.id
+    ]
+    assert sorted(meter.name for meter in meters) == [
+        "EM1",
+        "EM2",
+        "Main meter",
+        "P1 meter",
+    ]
+    voltage = hass.states.get(f"{MAIN}_voltage_l1")
+    assert voltage is not None
+    assert 220 < float(voltage.state) < 240
+    assert voltage.attributes["unit_of_measurement"] == "V"
+    energy = hass.states.get(f"{HEAT_PUMP}_energy_import")
+    assert energy is not None
+    assert float(energy.state) > 0
+    assert energy.attributes["state_class"] == "total_increasing"
+    assert await hass.config_entries.async_unload(setup_ems.entry_id)
+    assert setup_ems.state is ConfigEntryState.NOT_LOADED
