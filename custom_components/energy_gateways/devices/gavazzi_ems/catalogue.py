@@ -44,34 +44,25 @@ class Quantity:
         return self.state_class is SensorStateClass.TOTAL_INCREASING
 
 
-def _voltage(phase: int) -> Quantity:
-    return Quantity(
-        translation_key="ems_voltage_phase",
-        device_class=SensorDeviceClass.VOLTAGE,
-        unit=UnitOfElectricPotential.VOLT,
-        precision=1,
-        phase=phase,
-    )
-
-
-def _current(phase: int) -> Quantity:
-    return Quantity(
-        translation_key="ems_current_phase",
-        device_class=SensorDeviceClass.CURRENT,
-        unit=UnitOfElectricCurrent.AMPERE,
-        precision=2,
-        phase=phase,
-    )
-
-
-def _power(phase: int) -> Quantity:
-    return Quantity(
-        translation_key="ems_power_phase",
-        device_class=SensorDeviceClass.POWER,
-        unit=UnitOfPower.WATT,
-        precision=0,
-        enabled=False,
-        phase=phase,
+def _phases(
+    translation_key: str,
+    device_class: SensorDeviceClass,
+    unit: str,
+    *,
+    precision: int,
+    enabled: bool = True,
+) -> tuple[Quantity, ...]:
+    """Describe the same quantity on L1, L2 and L3."""
+    return tuple(
+        Quantity(
+            translation_key=translation_key,
+            device_class=device_class,
+            unit=unit,
+            precision=precision,
+            enabled=enabled,
+            phase=phase,
+        )
+        for phase in (1, 2, 3)
     )
 
 
@@ -91,16 +82,36 @@ def _energy(
     )
 
 
+_VOLTAGE = _phases(
+    "ems_voltage_phase",
+    SensorDeviceClass.VOLTAGE,
+    UnitOfElectricPotential.VOLT,
+    precision=1,
+)
+_CURRENT = _phases(
+    "ems_current_phase",
+    SensorDeviceClass.CURRENT,
+    UnitOfElectricCurrent.AMPERE,
+    precision=2,
+)
+_POWER = _phases(
+    "ems_power_phase",
+    SensorDeviceClass.POWER,
+    UnitOfPower.WATT,
+    precision=0,
+    enabled=False,
+)
+
 CATALOGUE: dict[int, Quantity] = {
-    29: _voltage(1),  # the one code the API document confirms
-    30: _voltage(2),
-    31: _voltage(3),
-    32: _current(1),
-    33: _current(2),
-    34: _current(3),
-    35: _power(1),
-    36: _power(2),
-    37: _power(3),
+    29: _VOLTAGE[0],  # the one code the API document confirms
+    30: _VOLTAGE[1],
+    31: _VOLTAGE[2],
+    32: _CURRENT[0],
+    33: _CURRENT[1],
+    34: _CURRENT[2],
+    35: _POWER[0],
+    36: _POWER[1],
+    37: _POWER[2],
     38: Quantity(
         translation_key="ems_power",
         device_class=SensorDeviceClass.POWER,

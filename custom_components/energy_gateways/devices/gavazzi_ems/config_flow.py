@@ -123,7 +123,16 @@ class GavazziEmsConfigFlow(ConfigFlow):
     async def _async_ems_submit(
         self, settings: dict[str, Any]
     ) -> tuple[ConfigFlowResult | None, dict[str, str]]:
-        """Check settings: the step to show next, or the form's errors."""
+        """Check settings: the step to show next, or the form's errors.
+
+        The address in `settings` may be as typed; it is stored normalised.
+        """
+        url = base_url(settings[CONF_HOST])
+        if url is None:
+            return None, {CONF_HOST: "invalid_host"}
+        settings = {**settings, CONF_HOST: url}
+        if not settings.get(CONF_VERIFY_SSL, True):
+            settings[CONF_FINGERPRINT] = None  # nothing to pin without checking
         serial, error, fingerprint = await _async_check(self.hass, settings)
         if fingerprint is not None:
             self._ems_settings = settings
@@ -159,15 +168,11 @@ class GavazziEmsConfigFlow(ConfigFlow):
         """Ask for the gateway's address and its API-role account."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            url = base_url(user_input[CONF_HOST])
-            if url is None:
-                errors[CONF_HOST] = "invalid_host"
-            else:
-                result, errors = await self._async_ems_submit(
-                    {**user_input, CONF_HOST: url, CONF_FINGERPRINT: None}
-                )
-                if result is not None:
-                    return result
+            result, errors = await self._async_ems_submit(
+                {**user_input, CONF_FINGERPRINT: None}
+            )
+            if result is not None:
+                return result
         defaults = user_input or {}
         return self.async_show_form(
             step_id="gavazzi_ems",
@@ -203,18 +208,10 @@ class GavazziEmsConfigFlow(ConfigFlow):
         self, entry_data: Mapping[str, Any]
     ) -> ConfigFlowResult:
         """Show a changed certificate at once; else ask for the account again."""
-        serial, _, fingerprint = await _async_check(self.hass, entry_data)
-        if fingerprint is not None:
-            self._ems_settings = dict(entry_data)
-            self._ems_fingerprint = fingerprint
-            return await self.async_step_gavazzi_ems_certificate()
-        if serial is not None:
-            # The gateway takes the stored settings again: nothing to change.
-            await self.async_set_unique_id(serial)
-            self._abort_if_unique_id_mismatch(reason="wrong_device")
-            return self.async_update_reload_and_abort(
-                self._get_reauth_entry(), reason="reauth_successful"
-            )
+        # The stored settings may work again (the gateway was restarting).
+        result, _ = await self._async_ems_submit(dict(entry_data))
+        if result is not None:
+            return result
         return await self.async_step_reauth_confirm_gavazzi_ems()
 
     async def async_step_reauth_confirm_gavazzi_ems(
@@ -241,16 +238,9 @@ class GavazziEmsConfigFlow(ConfigFlow):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            url = base_url(user_input[CONF_HOST])
-            if url is None:
-                errors[CONF_HOST] = "invalid_host"
-            else:
-                settings = {**entry.data, **user_input, CONF_HOST: url}
-                if not settings[CONF_VERIFY_SSL]:
-                    settings[CONF_FINGERPRINT] = None
-                result, errors = await self._async_ems_submit(settings)
-                if result is not None:
-                    return result
+            result, errors = await self._async_ems_submit({**entry.data, **user_input})
+            if result is not None:
+                return result
         return self.async_show_form(
             step_id="reconfigure_gavazzi_ems",
             data_schema=vol.Schema(_address_fields(user_input or entry.data)),

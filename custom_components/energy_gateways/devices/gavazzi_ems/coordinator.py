@@ -178,6 +178,7 @@ class EmsCoordinator(DataUpdateCoordinator[EmsData]):
         now = time.monotonic()
         values: dict[int, float | None] = {}
         stale: set[int] = set()
+        previous, self._sample_moved = self._sample_moved, {}
         for uid, signal in configuration.active_signals().items():
             sample = samples.get(uid)
             if sample is None:
@@ -187,11 +188,12 @@ class EmsCoordinator(DataUpdateCoordinator[EmsData]):
                 values[uid] = self._totals.accept(str(uid), sample.value)
             else:
                 values[uid] = sample.value
-            moved = self._sample_moved.get(uid)
+            moved = previous.get(uid)
             if moved is None or moved[0] != sample.timestamp:
-                self._sample_moved[uid] = (sample.timestamp, now)
+                moved = (sample.timestamp, now)
             elif now - moved[1] > self._stale_after:
                 stale.add(uid)
+            self._sample_moved[uid] = moved
         return EmsData(
             gateway=gateway,
             configuration=configuration,

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_HOST, CONF_USERNAME, Platform
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -28,6 +29,7 @@ from .data import Configuration, EmsData
 from .entities import GATEWAY, GATEWAY_SENSORS, signal_descriptions
 
 MANUFACTURER = "Carlo Gavazzi"
+LOAD_KEYS_TO_REDACT = {"ip", "serial"}
 PLATFORMS = frozenset({Platform.SENSOR})
 
 
@@ -157,7 +159,11 @@ class EmsRuntime(DeviceRuntime[EmsData]):
                 "devices": [
                     _plain(device) for device in configuration.devices.values()
                 ],
-                "loads": [_plain(load) for load in configuration.loads.values()],
+                # Protocol blocks can hold a Modbus meter's IP address.
+                "loads": async_redact_data(
+                    [_plain(load) for load in configuration.loads.values()],
+                    LOAD_KEYS_TO_REDACT,
+                ),
                 "signals": [
                     {
                         **_plain(signal),
