@@ -65,6 +65,13 @@ class DeviceRuntime[DataT](ABC):
     def async_start(self) -> None:  # noqa: B027 - optional hook
         """Start background work (streams) once the platforms are set up."""
 
+    accepts_firmware_upload = False
+    """Whether the upload_firmware action works for this device type."""
+
+    async def async_upload_firmware(self, image: bytes, filename: str) -> None:
+        """Send a firmware image to the device and install it."""
+        raise NotImplementedError
+
     async def async_reboot(self) -> None:
         """Restart the device (the fix of the "restart needed" repair issue)."""
         raise NotImplementedError

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, callback
@@ -10,10 +11,8 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 import probatio as vol
 
-from .const import CONF_DEVICE_TYPE, DOMAIN
-from .devices.cozify_han import firmware
-from .devices.cozify_han.runtime import HanRuntime
-from .runtime import EnergyGatewaysConfigEntry
+from .const import DOMAIN
+from .runtime import DeviceRuntime, EnergyGatewaysConfigEntry
 
 SERVICE_UPLOAD_FIRMWARE = "upload_firmware"
 ATTR_DEVICE_ID = "device_id"
@@ -34,10 +33,8 @@ def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
     )
 
 
-def _loaded_entry(
-    hass: HomeAssistant, device_id: str, device_type: str
-) -> EnergyGatewaysConfigEntry:
-    """Return the loaded entry of `device_type` that owns the device."""
+def _firmware_runtime(hass: HomeAssistant, device_id: str) -> DeviceRuntime[Any]:
+    """Return the loaded runtime owning the device, if it takes firmware files."""
     device = dr.async_get(hass).async_get(device_id)
     if device is None:
         raise _invalid("unknown_device", device_id=device_id)
@@ -45,14 +42,12 @@ def _loaded_entry(
         entry: EnergyGatewaysConfigEntry | None = hass.config_entries.async_get_entry(
             entry_id
         )
-        if (
-            entry is not None
-            and entry.domain == DOMAIN
-            and entry.data.get(CONF_DEVICE_TYPE) == device_type
-        ):
-            if entry.state is not ConfigEntryState.LOADED:
-                raise _invalid("entry_not_loaded", name=entry.title)
-            return entry
+        if entry is None or entry.domain != DOMAIN:
+            continue
+        if entry.state is not ConfigEntryState.LOADED:
+            raise _invalid("entry_not_loaded", name=entry.title)
+        if entry.runtime_data.accepts_firmware_upload:
+            return entry.runtime_data
     raise _invalid("wrong_device_type", name=device.name or device_id)
 
 
@@ -73,14 +68,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's service actions."""
 
     async def upload_firmware(call: ServiceCall) -> None:
-        entry = _loaded_entry(hass, call.data[ATTR_DEVICE_ID], "cozify_han")
-        runtime = entry.runtime_data
-        assert isinstance(runtime, HanRuntime)
+        runtime = _firmware_runtime(hass, call.data[ATTR_DEVICE_ID])
         path = Path(call.data[ATTR_PATH])
         if not hass.config.is_allowed_path(str(path)):
             raise _invalid("path_not_allowed", path=str(path))
         image = await hass.async_add_executor_job(_read_image, path)
-        await firmware.async_upload(runtime.coordinator, image, path.name)
+        await runtime.async_upload_firmware(image, path.name)
 
     hass.services.async_register(
         DOMAIN, SERVICE_UPLOAD_FIRMWARE, upload_firmware, schema=UPLOAD_FIRMWARE_SCHEMA

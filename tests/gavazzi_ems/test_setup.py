@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.energy_gateways.const import DOMAIN
@@ -51,3 +55,25 @@ async def test_setup_creates_devices_and_sensors(
     assert energy.attributes["state_class"] == "total_increasing"
     assert await hass.config_entries.async_unload(setup_ems.entry_id)
     assert setup_ems.state is ConfigEntryState.NOT_LOADED
+
+
+async def test_firmware_upload_is_refused_for_a_gateway(
+    hass: HomeAssistant,
+    setup_ems: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    tmp_path: Path,
+) -> None:
+    """upload_firmware names the device that takes no firmware files."""
+    gateway = device_registry.async_get_device_by_identifier(
+        (DOMAIN, SERIAL), setup_ems.entry_id
+    )
+    assert gateway is not None
+    with pytest.raises(ServiceValidationError) as failure:
+        await hass.services.async_call(
+            DOMAIN,
+            "upload_firmware",
+            {"device_id": gateway.id, "path": str(tmp_path / "image.bin")},
+            blocking=True,
+        )
+    assert failure.value.translation_key == "wrong_device_type"
+    assert failure.value.translation_placeholders == {"name": gateway.name}

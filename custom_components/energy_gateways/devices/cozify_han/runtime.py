@@ -19,6 +19,7 @@ from ...entity import GatewayEntityDescription
 from ...runtime import DeviceRuntime, EnergyGatewaysConfigEntry
 from ...transport.errors import GatewayError
 from ...transport.values import as_str, mapping
+from . import firmware
 from .client import HanClient
 from .coordinator import SLOW_POLL_INTERVAL, HanCoordinator
 from .data import HanData
@@ -109,6 +110,12 @@ class HanRuntime(DeviceRuntime[HanData]):
         self._coordinator.history.async_schedule_hourly(
             self._coordinator.async_start_history_import
         )
+
+    accepts_firmware_upload = True
+
+    async def async_upload_firmware(self, image: bytes, filename: str) -> None:
+        """Upload an image over the reader's OTA endpoint and install it."""
+        await firmware.async_upload(self._coordinator, image, filename)
 
     async def async_reboot(self) -> None:
         """Restart the reader (fixes the "restart needed" repair issue)."""
