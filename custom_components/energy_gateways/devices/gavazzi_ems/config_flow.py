@@ -119,6 +119,8 @@ class GavazziEmsConfigFlow(ConfigFlow):
 
     _ems_settings: dict[str, Any]
     _ems_fingerprint: str = ""
+    _ems_trusted: dict[str, str] | None = None
+    """Fingerprints confirmed in this flow, by URL: a retyped password keeps them."""
 
     async def _async_ems_submit(
         self, settings: dict[str, Any]
@@ -133,6 +135,8 @@ class GavazziEmsConfigFlow(ConfigFlow):
         settings = {**settings, CONF_HOST: url}
         if not settings.get(CONF_VERIFY_SSL, True):
             settings[CONF_FINGERPRINT] = None  # nothing to pin without checking
+        elif self._ems_trusted and url in self._ems_trusted:
+            settings[CONF_FINGERPRINT] = self._ems_trusted[url]
         serial, error, fingerprint = await _async_check(self.hass, settings)
         if fingerprint is not None:
             self._ems_settings = settings
@@ -173,7 +177,11 @@ class GavazziEmsConfigFlow(ConfigFlow):
             )
             if result is not None:
                 return result
-        defaults = user_input or {}
+        return self._async_show_ems_form(user_input or {}, errors)
+
+    def _async_show_ems_form(
+        self, defaults: Mapping[str, Any], errors: dict[str, str]
+    ) -> ConfigFlowResult:
         return self.async_show_form(
             step_id="gavazzi_ems",
             data_schema=vol.Schema(
@@ -188,10 +196,20 @@ class GavazziEmsConfigFlow(ConfigFlow):
         """Show the certificate's fingerprint; trust exactly it when confirmed."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            settings = {**self._ems_settings, CONF_FINGERPRINT: self._ems_fingerprint}
+            settings = self._ems_settings
+            self._ems_trusted = {
+                **(self._ems_trusted or {}),
+                settings[CONF_HOST]: self._ems_fingerprint,
+            }
             result, errors = await self._async_ems_submit(settings)
             if result is not None:
                 return result
+            if errors.get("base") == "invalid_auth":
+                # The certificate is trusted now; the account is what is wrong.
+                if self.source == SOURCE_REAUTH:
+                    return self._async_show_reauth_form(settings, errors)
+                if self.source != SOURCE_RECONFIGURE:
+                    return self._async_show_ems_form(settings, errors)
         previous = self._ems_settings.get(CONF_FINGERPRINT)
         return self.async_show_form(
             step_id="gavazzi_ems_certificate",
@@ -224,10 +242,15 @@ class GavazziEmsConfigFlow(ConfigFlow):
             result, errors = await self._async_ems_submit({**entry.data, **user_input})
             if result is not None:
                 return result
+        return self._async_show_reauth_form(user_input or entry.data, errors)
+
+    def _async_show_reauth_form(
+        self, defaults: Mapping[str, Any], errors: dict[str, str]
+    ) -> ConfigFlowResult:
         return self.async_show_form(
             step_id="reauth_confirm_gavazzi_ems",
-            data_schema=vol.Schema(_credential_fields(user_input or entry.data)),
-            description_placeholders={"host": entry.data[CONF_HOST]},
+            data_schema=vol.Schema(_credential_fields(defaults)),
+            description_placeholders={"host": self._get_reauth_entry().data[CONF_HOST]},
             errors=errors,
         )
 
