@@ -32,9 +32,10 @@ def _b64decode(text: str) -> bytes:
 class TokenIssuer:
     """Issues and checks HS256 JWTs with ``iat`` and ``exp`` claims."""
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
         self._key = secrets.token_bytes(32)
-        self._clock = clock
+        # Looked up at each call, so a frozen time.time (tests) is seen.
+        self._clock = clock or (lambda: time.time())
 
     def issue(self, username: str, lifetime: float) -> str:
         """Return a token for ``username`` valid for ``lifetime`` seconds."""

@@ -77,3 +77,26 @@ async def test_firmware_upload_is_refused_for_a_gateway(
         )
     assert failure.value.translation_key == "wrong_device_type"
     assert failure.value.translation_placeholders == {"name": gateway.name}
+
+
+async def test_counter_that_really_is_zero_shows_zero(
+    hass: HomeAssistant, setup_ems: MockConfigEntry
+) -> None:
+    """A heat pump exports nothing: after three valid zero readings, 0 is shown.
+
+    A single 0 stays hidden: a false zero on a total would spike the Energy
+    dashboard when the real value follows.
+    """
+    export = f"{HEAT_PUMP}_energy_export"
+    state = hass.states.get(export)
+    assert state is not None
+    assert state.state == "unknown"
+    coordinator = setup_ems.runtime_data.coordinator
+    await coordinator.async_refresh()
+    state = hass.states.get(export)
+    assert state is not None
+    assert state.state == "unknown"
+    await coordinator.async_refresh()
+    state = hass.states.get(export)
+    assert state is not None
+    assert float(state.state) == 0

@@ -85,7 +85,7 @@ class EmsClient:
         password: str,
         *,
         ssl: SslOption = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self._session = session
         self.base_url = base_url.rstrip("/")
@@ -94,7 +94,8 @@ class EmsClient:
         self._ssl: ssl_module.SSLContext | bool | aiohttp.Fingerprint = (
             True if ssl is None else ssl
         )
-        self._clock = clock
+        # Looked up at each call, so a patched or frozen time.time is seen.
+        self._clock = clock or (lambda: time.time())
         self._token: str | None = None
         self._expires_at: float | None = None
         self._login_lock = asyncio.Lock()
@@ -293,12 +294,20 @@ class EmsClient:
     # -- values -----------------------------------------------------------
 
     async def get_realtime(
-        self, uids: Iterable[int] | None = None
+        self, uids: Iterable[int] | None = None, *, signals: int | None = None
     ) -> dict[int, RealtimeSample]:
-        """Return the latest sample of every (or each given) enabled signal."""
+        """Return the latest sample of every (or each given) enabled signal.
+
+        `signals` is the number of signals the gateway has: pages are read until
+        it is covered, as the gateway may leave disabled signals out of a page
+        and a short page then does not mean the last one.
+        """
         params, total = _uid_filter(uids)
         samples: dict[int, RealtimeSample] = {}
-        for page in await self._paged("/v1/signals/realtime", params, total=total):
+        pages = await self._paged(
+            "/v1/signals/realtime", params, total=total if uids is not None else signals
+        )
+        for page in pages:
             samples.update(parse_realtime(page))
         return samples
 

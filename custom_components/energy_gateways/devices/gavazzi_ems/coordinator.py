@@ -76,10 +76,12 @@ class EmsCoordinator(DataUpdateCoordinator[EmsData]):
             always_update=False,
         )
         self.client = client
-        self._totals = MonotonicTotals(entry.title)
+        # The gateway flags invalid samples, so a total read as 0 several times
+        # in a row is a counter that really is 0 (export of a pure consumer).
+        self._totals = MonotonicTotals(entry.title, zero_after=3)
         self._stale_after = max(3.0 * seconds, MIN_STALE_SECONDS)
         self._configuration_read_at: float | None = None
-        self._sample_moved: dict[int, tuple[datetime | None, float]] = {}
+        self._sample_moved: dict[int, tuple[datetime, float]] = {}
         self.stats = CycleStats()
         self.history = HistoryImporter(
             hass, entry, entry.title, self._async_import_history
@@ -107,7 +109,7 @@ class EmsCoordinator(DataUpdateCoordinator[EmsData]):
                 gateway, configuration = await self._async_read_configuration()
             else:
                 gateway, configuration = self.data.gateway, self.data.configuration
-            samples = await self.client.get_realtime()
+            samples = await self.client.get_realtime(signals=len(configuration.signals))
         except InvalidAuth as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN,
@@ -188,6 +190,8 @@ class EmsCoordinator(DataUpdateCoordinator[EmsData]):
                 values[uid] = self._totals.accept(str(uid), sample.value)
             else:
                 values[uid] = sample.value
+            if sample.timestamp is None:
+                continue  # no sample time: nothing to tell a stuck meter by
             moved = previous.get(uid)
             if moved is None or moved[0] != sample.timestamp:
                 moved = (sample.timestamp, now)

@@ -115,6 +115,10 @@ class EmsRuntime(DeviceRuntime[EmsData]):
         configuration = self._coordinator.data.configuration
         if configuration is self._configuration:
             return
+        if _relabelled(self._configuration, configuration):
+            # Sensor names carry the load's label; a reload renames them.
+            self._hass.config_entries.async_schedule_reload(self._entry.entry_id)
+            return
         self._configuration = configuration
         register_devices(self._hass, self._entry, self._coordinator.data)
         active = set(configuration.active_signals())
@@ -187,6 +191,14 @@ class EmsRuntime(DeviceRuntime[EmsData]):
         )
 
 
+def _relabelled(old: Configuration, new: Configuration) -> bool:
+    """Whether a load both trees have changed its label."""
+    return any(
+        uid in new.loads and new.loads[uid].label != load.label
+        for uid, load in old.loads.items()
+    )
+
+
 def _plain(item: Any) -> dict[str, Any]:
     """Return a dataclass as JSON-friendly values (datetimes as ISO strings)."""
 
@@ -236,7 +248,7 @@ def register_devices(
             identifiers={identifier},
             name=device.label or f"Device {uid}",
             model=model,
-            via_device=(DOMAIN, serial),
+            via_device_id=hub.id,
         )
     for device_entry in dr.async_entries_for_config_entry(registry, entry.entry_id):
         if device_entry.id != hub.id and not device_entry.identifiers & wanted:

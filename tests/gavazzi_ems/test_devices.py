@@ -1,0 +1,472 @@
+"""EMS devices: the gateway and its meters, meters coming and going, removal."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE, EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+
+from custom_components.energy_gateways.const import DOMAIN
+from simulators.gavazzi_ems import EmsFault, EmsSimulator
+from simulators.gavazzi_ems.data import Signal as SimSignal
+
+from .conftest import HEAT_PUMP, MAIN, PASSWORD, SERIAL, USERNAME, ems_entry_for
+
+EV_CHARGER = "sensor.em2_ev_charger"
+NEW_METER = "sensor.em3_em3"
+
+
+# Tests that move the clock request `freezer` first: starting it after the entry
+# is set up would make the event loop's clock jump and fire every timer at once.
+async def _advance(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
+) -> None:
+    """Move the clock; the poll the timer starts has ended on return."""
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def _next_tree_read(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Let 10 minutes pass: the next poll reads the device tree again."""
+    await _advance(hass, freezer, 601)
+
+
+def _meter(
+    registry: dr.DeviceRegistry, entry: MockConfigEntry, uid: int
+) -> dr.DeviceEntry | None:
+    return registry.async_get_device_by_identifier(
+        (DOMAIN, f"{SERIAL}_{uid}"), entry.entry_id
+    )
+
+
+def _number(hass: HomeAssistant, entity_id: str) -> float:
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return float(state.state)
+
+
+def _entity_ids(registry: er.EntityRegistry, device: dr.DeviceEntry) -> set[str]:
+    return {
+        entry.entity_id
+        for entry in er.async_entries_for_device(
+            registry, device.id, include_disabled_entities=True
+        )
+    }
+
+
+async def test_gateway_and_meter_devices(
+    hass: HomeAssistant,
+    setup_ems: MockConfigEntry,
+    ems_simulator: EmsSimulator,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The gateway is a device with its MAC; each meter hangs off it."""
+    gateway = device_registry.async_get_device_by_identifier(
+        (DOMAIN, SERIAL), setup_ems.entry_id
+    )
+    assert gateway is not None
+    assert gateway.identifiers == {(DOMAIN, SERIAL)}
+    assert gateway.connections == {(dr.CONNECTION_NETWORK_MAC, "00:1a:2b:3c:4d:5e")}
+    assert gateway.manufacturer == "Carlo Gavazzi"
+    assert gateway.model == "EMS10AV5S1X"
+    assert gateway.sw_version == "EMS_1.0.0.0.250101.000000"
+    assert gateway.serial_number == SERIAL
+    assert gateway.name == setup_ems.title
+    assert gateway.configuration_url == ems_simulator.url
+    assert gateway.via_device_id is None
+
+    expected = {
+        1: ("Main meter", "EMS10AV5S1X (3P)"),
+        30: ("EM1", "EM24_E1 (3P)"),
+        60: ("EM2", "EM24_E1 (3P)"),
+        90: ("P1 meter", "P1 (3P)"),
+    }
+    for uid, (name, model) in expected.items():
+        meter = _meter(device_registry, setup_ems, uid)
+        assert meter is not None, uid
+        assert (meter.name, meter.model) == (name, model)
+        assert meter.via_device_id == gateway.id
+        # 22 signals per meter, each a sensor of that meter.
+        assert len(_entity_ids(entity_registry, meter)) == 22
+    assert (
+        len(dr.async_entries_for_config_entry(device_registry, setup_ems.entry_id)) == 5
+    )
+    # The gateway itself only has its API version.
+    assert _entity_ids(entity_registry, gateway) == {
+        "sensor.ems_bx10000000_api_version"
+    }
+    api_version = entity_registry.async_get("sensor.ems_bx10000000_api_version")
+    assert api_version is not None
+    assert api_version.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert api_version.entity_category is EntityCategory.DIAGNOSTIC
+
+
+async def test_devices_are_registered_without_deprecation_warnings(
+    hass: HomeAssistant,
+    ems_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Registering the meters uses only current device-registry arguments."""
+    ems_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(ems_entry.entry_id)
+    await hass.async_block_till_done()
+    assert ems_entry.state is ConfigEntryState.LOADED
+    reports = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "homeassistant.helpers.frame"
+    ]
+    assert reports == []
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_gateway_api_version_sensor(
+    hass: HomeAssistant, setup_ems: MockConfigEntry
+) -> None:
+    """Once enabled, the diagnostic sensor shows the API version from /ver."""
+    state = hass.states.get("sensor.ems_bx10000000_api_version")
+    assert state is not None
+    assert state.state == "1"
+
+
+async def test_new_meter_appears_without_reload(
+    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    setup_ems: MockConfigEntry,
+    ems_simulator: EmsSimulator,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """A meter added on the gateway gets a device and sensors at the next tree read."""
+    runtime = setup_ems.runtime_data
+    ems_simulator.set_fault(EmsFault.DEVICE_APPEARS, label="EM3")
+    uid = max(ems_simulator.installation.devices)
+    await _advance(hass, freezer, 10)  # values only: not seen yet
+    assert _meter(device_registry, setup_ems, uid) is None
+    assert hass.states.get(f"{NEW_METER}_power") is None
+
+    await _next_tree_read(hass, freezer)
+    meter = _meter(device_registry, setup_ems, uid)
+    assert meter is not None
+    assert meter.name == "EM3"
+    assert meter.model == "EM24_E1 (3P)"
+    gateway = device_registry.async_get_device_by_identifier(
+        (DOMAIN, SERIAL), setup_ems.entry_id
+    )
+    assert gateway is not None
+    assert meter.via_device_id == gateway.id
+    assert len(_entity_ids(entity_registry, meter)) == 22
+    assert _number(hass, f"{NEW_METER}_power") > 0
+    assert _number(hass, f"{NEW_METER}_voltage_l1") > 200
+    assert _number(hass, f"{NEW_METER}_energy_import") > 0
+    # The new sensors follow later polls like the others.
+    await _advance(hass, freezer, 10)
+    signal = next(
+        signal
+        for signal in ems_simulator.installation.devices[uid].loads[0].signals
+        if signal.si == 38
+    )
+    assert (
+        _number(hass, f"{NEW_METER}_power")
+        == (setup_ems.runtime_data.coordinator.data.values[signal.uid])
+    )
+    # Same runtime, same entry: nothing was reloaded.
+    assert setup_ems.state is ConfigEntryState.LOADED
+    assert setup_ems.runtime_data is runtime
+    assert _number(hass, f"{MAIN}_power") != 0
+
+
+async def test_meter_gone_after_an_outage_and_back(
+    hass: HomeAssistant,
+    setup_ems: MockConfigEntry,
+    ems_simulator: EmsSimulator,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """A failed poll makes the next good one read the tree: a vanished meter goes."""
+    runtime = setup_ems.runtime_data
+    meter = _meter(device_registry, setup_ems, 30)
+    assert meter is not None
+    entity_ids = _entity_ids(entity_registry, meter)
+    assert f"{HEAT_PUMP}_energy_import" in entity_ids
+    ems_simulator.set_fault(EmsFault.DEVICE_DISAPPEARS, uid=30)
+    ems_simulator.set_fault(EmsFault.HTTP_ERROR, status=503)
+    await runtime.coordinator.async_refresh()
+    assert hass.states.get(f"{HEAT_PUMP}_power").state == STATE_UNAVAILABLE  # type: ignore[union-attr]
+    ems_simulator.clear_fault(EmsFault.HTTP_ERROR)
+    await runtime.coordinator.async_refresh()
+    await hass.async_block_till_done()
+
+    assert _meter(device_registry, setup_ems, 30) is None
+    for entity_id in entity_ids:
+        assert entity_registry.async_get(entity_id) is None, entity_id
+        assert hass.states.get(entity_id) is None, entity_id
+    assert _meter(device_registry, setup_ems, 60) is not None
+    assert _number(hass, f"{EV_CHARGER}_power") > 0
+
+    # Back on the bus: the meter and its sensors return, again without a reload.
+    ems_simulator.clear_fault(EmsFault.DEVICE_DISAPPEARS)
+    ems_simulator.set_fault(EmsFault.HTTP_ERROR, status=503)
+    await runtime.coordinator.async_refresh()
+    ems_simulator.clear_fault(EmsFault.HTTP_ERROR)
+    await runtime.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    meter = _meter(device_registry, setup_ems, 30)
+    assert meter is not None
+    assert _entity_ids(entity_registry, meter) == entity_ids
+    assert _number(hass, f"{HEAT_PUMP}_energy_import") > 0
+    assert setup_ems.runtime_data is runtime
+
+
+async def test_removed_meter_goes_at_the_ten_minute_read(
+    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    setup_ems: MockConfigEntry,
+    ems_simulator: EmsSimulator,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """A meter deleted on the gateway is removed with its entities."""
+    meter = _meter(device_registry, setup_ems, 60)
+    assert meter is not None
+    entity_ids = _entity_ids(entity_registry, meter)
+    ems_simulator.remove_device(60)
+    await _advance(hass, freezer, 10)
+    # Until the tree is read, its signals just have no sample.
+    assert hass.states.get(f"{EV_CHARGER}_power").state == STATE_UNAVAILABLE  # type: ignore[union-attr]
+    assert _meter(device_registry, setup_ems, 60) is not None
+    await _next_tree_read(hass, freezer)
+    assert _meter(device_registry, setup_ems, 60) is None
+    assert not [e for e in entity_ids if entity_registry.async_get(e) is not None]
+    assert hass.states.get(f"{EV_CHARGER}_power") is None
+    assert _number(hass, f"{HEAT_PUMP}_power") > 0
+
+
+async def test_user_may_remove_only_meters_the_gateway_dropped(
+    hass: HomeAssistant,
+    setup_ems: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """Gateway and reported meters stay; a leftover meter can be deleted."""
+    assert await async_setup_component(hass, "config", {})
+    client = await hass_ws_client(hass)
+    gateway = device_registry.async_get_device_by_identifier(
+        (DOMAIN, SERIAL), setup_ems.entry_id
+    )
+    meter = _meter(device_registry, setup_ems, 30)
+    leftover = device_registry.async_get_or_create(
+        config_entry_id=setup_ems.entry_id, identifiers={(DOMAIN, f"{SERIAL}_999")}
+    )
+    assert gateway is not None
+    assert meter is not None
+
+    async def remove(device: dr.DeviceEntry) -> dict[str, Any]:
+        await client.send_json_auto_id(
+            {"type": "config/device_registry/remove", "device_id": device.id}
+        )
+        response: dict[str, Any] = await client.receive_json()
+        return response
+
+    for device in (gateway, meter):
+        response = await remove(device)
+        assert not response["success"]
+        assert "rejected by integration" in response["error"]["message"]
+        assert device_registry.async_get(device.id) is not None
+    response = await remove(leftover)
+    assert response["success"]
+    assert device_registry.async_get(leftover.id) is None
+
+    # Unloaded, the entry cannot tell which meters its gateway still has.
+    leftover = device_registry.async_get_or_create(
+        config_entry_id=setup_ems.entry_id, identifiers={(DOMAIN, f"{SERIAL}_998")}
+    )
+    assert await hass.config_entries.async_unload(setup_ems.entry_id)
+    response = await remove(leftover)
+    assert not response["success"]
+    assert device_registry.async_get(leftover.id) is not None
+
+    # Deleting the entry takes every device with it.
+    assert await hass.config_entries.async_remove(setup_ems.entry_id)
+    await hass.async_block_till_done()
+    assert not dr.async_entries_for_config_entry(device_registry, setup_ems.entry_id)
+
+
+async def test_disabled_signal_and_load_lose_their_entities(
+    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    setup_ems: MockConfigEntry,
+    ems_simulator: EmsSimulator,
+    entity_registry: er.EntityRegistry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """`enable: false` on the gateway removes the sensors; re-enabling adds them."""
+    runtime = setup_ems.runtime_data
+    main_load = ems_simulator.installation.devices[1].loads[0]
+    voltage = next(signal for signal in main_load.signals if signal.si == 29)
+    ev_load = ems_simulator.installation.devices[60].loads[0]
+    ev_meter = _meter(device_registry, setup_ems, 60)
+    assert ev_meter is not None
+    ev_entities = _entity_ids(entity_registry, ev_meter)
+    assert len(ev_entities) == 22
+    voltage_id = f"{MAIN}_voltage_l1"
+    assert entity_registry.async_get(voltage_id) is not None
+
+    voltage.enable = False
+    ev_load.enable = False
+    await _next_tree_read(hass, freezer)
+    assert entity_registry.async_get(voltage_id) is None
+    assert hass.states.get(voltage_id) is None
+    assert _number(hass, f"{MAIN}_voltage_l2") > 200
+    assert _entity_ids(entity_registry, ev_meter) == set()
+    assert hass.states.get(f"{EV_CHARGER}_power") is None
+    # The meter itself is still reported, so its device stays.
+    assert _meter(device_registry, setup_ems, 60) is not None
+
+    voltage.enable = True
+    ev_load.enable = True
+    await _next_tree_read(hass, freezer)
+    assert entity_registry.async_get(voltage_id) is not None
+    assert _number(hass, voltage_id) > 200
+    assert _entity_ids(entity_registry, ev_meter) == ev_entities
+    assert _number(hass, f"{EV_CHARGER}_power") > 0
+    assert setup_ems.runtime_data is runtime
+
+
+@pytest.fixture
+async def unknown_codes_simulator(socket_enabled: None) -> AsyncGenerator[EmsSimulator]:
+    """A gateway whose main meter has three signals with codes nobody catalogued."""
+    simulator = EmsSimulator(
+        username=USERNAME, password=PASSWORD, serial=SERIAL, extra_signals=3
+    )
+    await simulator.start(host="127.0.0.1", port=0)
+    yield simulator
+    await simulator.stop()
+
+
+async def _setup(hass: HomeAssistant, simulator: EmsSimulator) -> MockConfigEntry:
+    entry = ems_entry_for(simulator)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+async def test_unknown_signal_codes_get_generic_sensors(
+    hass: HomeAssistant,
+    unknown_codes_simulator: EmsSimulator,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Unknown codes: disabled diagnostic sensors named after their code."""
+    await _setup(hass, unknown_codes_simulator)
+    for code in (900, 901, 902):
+        entity_id = f"{MAIN}_signal_{code}"
+        entry = entity_registry.async_get(entity_id)
+        assert entry is not None, entity_id
+        assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+        assert entry.entity_category is EntityCategory.DIAGNOSTIC
+        assert entry.unit_of_measurement is None
+        assert entry.original_device_class is None
+        assert entry.translation_key == "ems_signal"
+        assert hass.states.get(entity_id) is None
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_unknown_signal_codes_have_plain_numbers(
+    hass: HomeAssistant, unknown_codes_simulator: EmsSimulator
+) -> None:
+    """Enabled, an unknown code is a unitless number named "Main signal 900"."""
+    await _setup(hass, unknown_codes_simulator)
+    for code in (900, 901, 902):
+        state = hass.states.get(f"{MAIN}_signal_{code}")
+        assert state is not None, code
+        assert state.attributes["friendly_name"] == f"Main meter Main signal {code}"
+        assert "unit_of_measurement" not in state.attributes
+        assert "device_class" not in state.attributes
+        assert state.attributes["state_class"] == "measurement"
+        assert abs(float(state.state) - code / 10) <= 1
+
+
+async def test_sparsely_described_meter(
+    hass: HomeAssistant,
+    ems_simulator: EmsSimulator,
+    ems_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No wiring system: the model is the part number; no `did`: the load's meter."""
+    p1_meter = ems_simulator.installation.devices[90]
+    p1_meter.system = ""
+    power = next(s for s in p1_meter.loads[0].signals if s.si == 38)
+    as_json = SimSignal.as_json
+
+    def without_device(signal: SimSignal) -> dict[str, Any]:
+        record = as_json(signal)
+        if signal is power:
+            del record["did"]
+        return record
+
+    monkeypatch.setattr(SimSignal, "as_json", without_device)
+    ems_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(ems_entry.entry_id)
+    await hass.async_block_till_done()
+
+    meter = _meter(device_registry, ems_entry, 90)
+    assert meter is not None
+    assert meter.model == "P1"
+    entity_id = entity_registry.async_get_entity_id(
+        "sensor", DOMAIN, f"{SERIAL}_{power.uid}"
+    )
+    assert entity_id == "sensor.p1_meter_grid_power"
+    registry_entry = entity_registry.async_get(entity_id)
+    assert registry_entry is not None
+    assert registry_entry.device_id == meter.id
+    assert _number(hass, entity_id) != 0
+
+
+async def test_renamed_meter_renames_its_device(
+    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    setup_ems: MockConfigEntry,
+    ems_simulator: EmsSimulator,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """A meter relabelled on the gateway: the device name follows, ids stay."""
+    ems_simulator.installation.devices[30].label = "Basement"
+    await _next_tree_read(hass, freezer)
+    meter = _meter(device_registry, setup_ems, 30)
+    assert meter is not None
+    assert meter.name == "Basement"
+    state = hass.states.get(f"{HEAT_PUMP}_power")
+    assert state is not None
+    assert state.attributes["friendly_name"] == "Basement Heat pump power"
+
+
+async def test_renamed_load_renames_its_sensors(
+    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    setup_ems: MockConfigEntry,
+    ems_simulator: EmsSimulator,
+) -> None:
+    """A load relabelled on the gateway: its sensors' names follow."""
+    ems_simulator.installation.devices[30].loads[0].label = "Boiler"
+    await _next_tree_read(hass, freezer)
+    state = hass.states.get(f"{HEAT_PUMP}_power")
+    assert state is not None
+    assert state.attributes["friendly_name"] == "EM1 Boiler power"
