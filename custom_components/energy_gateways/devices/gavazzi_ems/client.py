@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 import json
 import logging
@@ -58,6 +61,18 @@ PAGE_SIZE = 1000
 """Records per page (`limit`; the gateway's default)."""
 
 type SslOption = ssl_module.SSLContext | bool | aiohttp.Fingerprint | None
+
+
+@dataclass(slots=True)
+class RequestCounter:
+    """Requests sent inside one `EmsClient.counting()` block."""
+
+    requests: int = 0
+
+
+_REQUEST_COUNTER: ContextVar[RequestCounter | None] = ContextVar(
+    "ems_request_counter", default=None
+)
 
 
 def token_expiry(token: str) -> float | None:
@@ -107,6 +122,19 @@ class EmsClient:
     def __repr__(self) -> str:
         return f"EmsClient({self.base_url!r})"
 
+    @contextmanager
+    def counting(self) -> Iterator[RequestCounter]:
+        """Count the requests this task sends in the block (logins included).
+
+        Other tasks using the client meanwhile (a history import) are not counted.
+        """
+        counter = RequestCounter()
+        reset = _REQUEST_COUNTER.set(counter)
+        try:
+            yield counter
+        finally:
+            _REQUEST_COUNTER.reset(reset)
+
     @property
     def token_expires_at(self) -> float | None:
         """When the current token expires (epoch s), None before a login."""
@@ -120,6 +148,9 @@ class EmsClient:
         """Send one request and return its JSON body; map every failure."""
         headers = {"Authorization": f"Bearer {token}"} if token else None
         self.requests += 1
+        counter = _REQUEST_COUNTER.get()
+        if counter is not None:
+            counter.requests += 1
         try:
             async with self._session.request(
                 method,

@@ -103,7 +103,15 @@ class EmsCoordinator(DataUpdateCoordinator[EmsData]):
 
     async def _async_update_data(self) -> EmsData:
         started = time.perf_counter()
-        requests = self.client.requests
+        with self.client.counting() as counter:
+            data = await self._async_poll()
+        self.stats.cycles += 1
+        self.stats.last_requests = counter.requests
+        self.stats.last_duration = time.perf_counter() - started
+        return data
+
+    async def _async_poll(self) -> EmsData:
+        """Read the values (and the tree when due); map failures for HA."""
         try:
             if self._configuration_due():
                 gateway, configuration = await self._async_read_configuration()
@@ -130,11 +138,7 @@ class EmsCoordinator(DataUpdateCoordinator[EmsData]):
                 translation_key="cannot_connect",
                 translation_placeholders={"host": self.host, "error": str(err)},
             ) from err
-        data = self._apply(gateway, configuration, samples)
-        self.stats.cycles += 1
-        self.stats.last_requests = self.client.requests - requests
-        self.stats.last_duration = time.perf_counter() - started
-        return data
+        return self._apply(gateway, configuration, samples)
 
     async def _async_read_configuration(self) -> tuple[GatewayInfo, Configuration]:
         """Read the gateway's identity and its device/load/signal tree."""

@@ -49,6 +49,8 @@ def complete_hours(rows: Sequence[HistorySample]) -> list[tuple[datetime, float]
     for end, delta in periods:
         start = end - period
         hour = start.replace(minute=0, second=0, microsecond=0)
+        if (start - hour) % period:
+            continue  # a period straddling two hours belongs to neither
         # A counter replaced by a new meter must not take the sum down.
         hours.setdefault(hour, []).append(max(delta, 0.0))
     return [
