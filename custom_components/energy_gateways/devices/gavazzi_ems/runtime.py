@@ -69,9 +69,7 @@ class EmsRuntime(DeviceRuntime[EmsData]):
     def descriptions(
         self, platform: Platform
     ) -> Sequence[GatewayEntityDescription[EmsData]]:
-        """Gateway sensors plus one sensor per active signal."""
-        if platform is not Platform.SENSOR:
-            return ()
+        """Gateway sensors plus one sensor per active signal (all sensors)."""
         return (*GATEWAY_SENSORS, *signal_descriptions(self._configuration))
 
     @callback
@@ -79,8 +77,6 @@ class EmsRuntime(DeviceRuntime[EmsData]):
         self, platform: Platform, add: DescriptionsCallback
     ) -> CALLBACK_TYPE:
         """Call `add` with the sensors of signals that appear later."""
-        if platform is not Platform.SENSOR:
-            return super().async_listen_new_descriptions(platform, add)
         self._listeners.append(add)
 
         @callback
