@@ -28,7 +28,7 @@ class MonotonicTotals:
     def accept(self, key: str, value: float | None) -> float | None:
         """Return `value` if it is plausible, else the last good value (or None)."""
         last = self._last.get(key)
-        if value is None:
+        if value is None or value == last:
             return last  # counters may be sent less often than power values
         if value == 0 and last is None and self._zero_after is not None:
             zeros = self._zeros[key] = self._zeros.get(key, 0) + 1
