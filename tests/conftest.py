@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 from unittest.mock import PropertyMock, patch
 
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import (
     Event,
     EventStateChangedData,
@@ -15,8 +20,10 @@ from homeassistant.core import (
 )
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.helpers.recorder import get_instance
 from hypothesis import HealthCheck, settings
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
@@ -113,3 +120,53 @@ async def until(condition: Callable[[], bool], spins: int = 200_000) -> None:
             return
         await asyncio.sleep(0)
     raise TimeoutError("condition not met")
+
+
+async def set_up_entry[EntryT: ConfigEntry[Any]](
+    hass: HomeAssistant, entry: EntryT
+) -> EntryT:
+    """Add an entry and set it up; fail the test if set-up fails."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+def number_state(hass: HomeAssistant, entity_id: str) -> float:
+    """The entity's state as a number (fails the test if it has none)."""
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return float(state.state)
+
+
+async def advance(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
+) -> None:
+    """Move the frozen clock; what its timers start has ended on return.
+
+    Tests that move the clock request `freezer` first: starting it after an
+    entry is set up would make the event loop's clock jump.
+    """
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+type StatisticColumn = Literal["state", "sum", "mean", "min", "max"]
+
+
+async def statistic_rows(
+    hass: HomeAssistant, statistic_id: str, columns: Iterable[StatisticColumn]
+) -> list[dict[str, Any]]:
+    """Every hourly row of a statistic, oldest first, with the given columns."""
+    result = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        datetime(2020, 1, 1, tzinfo=UTC),
+        None,
+        {statistic_id},
+        "hour",
+        None,
+        set(columns),
+    )
+    return [dict(row) for row in result.get(statistic_id, [])]

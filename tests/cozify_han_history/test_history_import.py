@@ -30,8 +30,10 @@ from custom_components.energy_gateways.const import CONF_IMPORT_HISTORY
 from custom_components.energy_gateways.statistics import async_import_energy_sums
 from simulators.cozify_han import HanFault, HanSimulator
 
-from ..conftest import until
+from ..conftest import StatisticColumn, set_up_entry, statistic_rows, until
 from ..cozify_han.conftest import NAME, han_entry_for
+
+COLUMNS: tuple[StatisticColumn, ...] = ("state", "sum", "mean", "min", "max")
 
 IMPORT = "energy_gateways:han12345678_energy_import"
 EXPORT = "energy_gateways:han12345678_energy_export"
@@ -39,13 +41,6 @@ POWER = "energy_gateways:han12345678_power"
 HOUR = timedelta(hours=1)
 # 2026-03-10 12:37 UTC: 12:00 and 12:15 are final, 12:30 is the live bucket.
 NOW = "2026-03-10 12:37:00+00:00"
-
-
-async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
 
 
 async def _imported(hass: HomeAssistant, entry: MockConfigEntry, runs: int) -> None:
@@ -59,20 +54,6 @@ async def _imported(hass: HomeAssistant, entry: MockConfigEntry, runs: int) -> N
         )
     )
     await async_wait_recording_done(hass)
-
-
-async def _rows(hass: HomeAssistant, statistic_id: str) -> list[dict[str, Any]]:
-    result = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        datetime(2020, 1, 1, tzinfo=UTC),
-        None,
-        {statistic_id},
-        "hour",
-        None,
-        {"state", "sum", "mean", "min", "max"},
-    )
-    return [dict(row) for row in result.get(statistic_id, [])]
 
 
 async def _weekly(simulator: HanSimulator) -> dict[str, Any]:
@@ -146,9 +127,9 @@ async def test_first_setup_imports_complete_hours(
     await _imported(hass, setup_han, 1)
     weekly = await _weekly(han_simulator)
     expected = _hours_from(weekly)
-    imports = await _rows(hass, IMPORT)
-    exports = await _rows(hass, EXPORT)
-    powers = await _rows(hass, POWER)
+    imports = await statistic_rows(hass, IMPORT, COLUMNS)
+    exports = await statistic_rows(hass, EXPORT, COLUMNS)
+    powers = await statistic_rows(hass, POWER, COLUMNS)
 
     hourly = [row for row in imports if row["start"] >= _ts("2026-03-03 12:45+00:00")]
     # The history starts at 12:45 seven days ago: 13:00 is the first whole hour,
@@ -191,12 +172,12 @@ async def test_history_imported_twice_changes_nothing(
     """A second import (reconnect, hourly top-up) writes nothing new."""
     await _imported(hass, setup_han, 1)
     keys = (IMPORT, EXPORT, POWER)
-    before = {key: await _rows(hass, key) for key in keys}
+    before = {key: await statistic_rows(hass, key, COLUMNS) for key in keys}
     assert before[IMPORT][-1]["start"] == _ts("2026-03-10 12:00+00:00")
 
     await _reconnect(hass, freezer, setup_han, han_simulator)
     await _imported(hass, setup_han, 2)
-    assert {key: await _rows(hass, key) for key in keys} == before
+    assert {key: await statistic_rows(hass, key, COLUMNS) for key in keys} == before
     assert han_simulator.requests["/history/monthly"] == 1  # not needed any more
 
     # Five past the hour the top-up runs; 13:00 is not complete yet.
@@ -205,7 +186,7 @@ async def test_history_imported_twice_changes_nothing(
     await hass.async_block_till_done()
     await _imported(hass, setup_han, 3)
     assert han_simulator.requests["/history/weekly"] == 3
-    assert {key: await _rows(hass, key) for key in keys} == before
+    assert {key: await statistic_rows(hass, key, COLUMNS) for key in keys} == before
     last = await get_instance(hass).async_add_executor_job(
         get_last_statistics, hass, 1, IMPORT, True, {"sum"}
     )
@@ -222,10 +203,10 @@ async def test_history_with_a_gap(
         start=_ts("2026-03-08 10:00+00:00"),
         end=_ts("2026-03-08 13:20+00:00"),
     )
-    entry = await _setup(hass, han_entry_for(han_simulator))
+    entry = await set_up_entry(hass, han_entry_for(han_simulator))
     await _imported(hass, entry, 1)
-    rows = {row["start"]: row for row in await _rows(hass, IMPORT)}
-    powers = {row["start"] for row in await _rows(hass, POWER)}
+    rows = {row["start"]: row for row in await statistic_rows(hass, IMPORT, COLUMNS)}
+    powers = {row["start"] for row in await statistic_rows(hass, POWER, COLUMNS)}
 
     before = _ts("2026-03-08 09:00+00:00")
     after = _ts("2026-03-08 14:00+00:00")
@@ -245,11 +226,15 @@ async def test_history_with_a_gap(
 async def test_dst_change(hass: HomeAssistant, han_simulator: HanSimulator) -> None:
     """The night the clocks go back has 25 hours, each imported exactly once."""
     await hass.config.async_update(time_zone="Europe/Helsinki")
-    entry = await _setup(hass, han_entry_for(han_simulator))
+    entry = await set_up_entry(hass, han_entry_for(han_simulator))
     await _imported(hass, entry, 1)
     weekly = await _weekly(han_simulator)
     expected = _hours_from(weekly)
-    rows = [r for r in await _rows(hass, IMPORT) if r["start"] >= min(expected)]
+    rows = [
+        r
+        for r in await statistic_rows(hass, IMPORT, COLUMNS)
+        if r["start"] >= min(expected)
+    ]
 
     starts = [row["start"] for row in rows]
     assert starts == sorted(expected)
@@ -289,7 +274,7 @@ async def test_opt_out(
     entry = han_entry_for(han_simulator)
     entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(entry, options={CONF_IMPORT_HISTORY: False})
-    await _setup(hass, entry)
+    await set_up_entry(hass, entry)
     await until(lambda: han_simulator.stream_clients == 1)
     await _reconnect(hass, freezer, entry, han_simulator)
     freezer.move_to("2026-03-10 13:05:00+00:00")
@@ -297,7 +282,7 @@ async def test_opt_out(
     await async_wait_recording_done(hass)
     assert entry.runtime_data.coordinator.history.task is None
     assert not any(path.startswith("/history") for path in han_simulator.requests)
-    assert await _rows(hass, IMPORT) == []
+    assert await statistic_rows(hass, IMPORT, COLUMNS) == []
 
 
 @pytest.mark.freeze_time("2026-03-10 12:59:30+00:00")
@@ -312,19 +297,19 @@ async def test_live_bucket_is_not_imported_until_final(
     weekly = await _weekly(han_simulator)
     assert weekly["t"][-1] == _ts("2026-03-10 12:45+00:00")
     assert weekly["f"][-4:] == [1, 1, 1, 0]
-    rows = await _rows(hass, IMPORT)
+    rows = await statistic_rows(hass, IMPORT, COLUMNS)
     assert rows[-1]["start"] == _ts("2026-03-10 11:00+00:00")
 
     freezer.move_to("2026-03-10 13:00:30+00:00")
     await _reconnect(hass, freezer, setup_han, han_simulator)
     await _imported(hass, setup_han, 2)
-    after = await _rows(hass, IMPORT)
+    after = await statistic_rows(hass, IMPORT, COLUMNS)
     assert after[:-1] == rows
     assert after[-1]["start"] == _ts("2026-03-10 12:00+00:00")
     expected = _hours_from(await _weekly(han_simulator))
     assert after[-1]["state"] == pytest.approx(expected[after[-1]["start"]][0])
     assert after[-1]["sum"] == pytest.approx(rows[-1]["sum"] + after[-1]["state"])
-    assert len(await _rows(hass, POWER)) == 7 * 24
+    assert len(await statistic_rows(hass, POWER, COLUMNS)) == 7 * 24
 
 
 @pytest.mark.freeze_time(NOW)
@@ -337,7 +322,7 @@ async def test_failure_is_logged_once_and_spares_the_stream(
     """A reader that cannot serve its history: one warning, the stream stays up."""
     caplog.set_level(logging.DEBUG, logger="custom_components.energy_gateways")
     han_simulator.set_fault(HanFault.HTTP_ERROR, status=500, path="/history")
-    entry = await _setup(hass, han_entry_for(han_simulator))
+    entry = await set_up_entry(hass, han_entry_for(han_simulator))
     await _imported(hass, entry, 1)
     await _reconnect(hass, freezer, entry, han_simulator)
     await _imported(hass, entry, 2)
@@ -346,12 +331,12 @@ async def test_failure_is_logged_once_and_spares_the_stream(
     assert all(r.exc_info is None for r in failures)
     assert NAME in failures[0].getMessage()
     assert entry.runtime_data.coordinator.link_up
-    assert await _rows(hass, IMPORT) == []
+    assert await statistic_rows(hass, IMPORT, COLUMNS) == []
 
     han_simulator.clear_fault(HanFault.HTTP_ERROR)
     await _reconnect(hass, freezer, entry, han_simulator)
     await _imported(hass, entry, 3)
-    assert len(await _rows(hass, IMPORT)) > 0
+    assert len(await statistic_rows(hass, IMPORT, COLUMNS)) > 0
 
 
 @pytest.mark.freeze_time(NOW)
@@ -360,9 +345,9 @@ async def test_firmware_without_daily_history(
 ) -> None:
     """Without /history/monthly, whole months fill in up to the weekly history."""
     han_simulator.set_fault(HanFault.HTTP_ERROR, status=404, path="/history/monthly")
-    entry = await _setup(hass, han_entry_for(han_simulator))
+    entry = await set_up_entry(hass, han_entry_for(han_simulator))
     await _imported(hass, entry, 1)
-    rows = await _rows(hass, IMPORT)
+    rows = await statistic_rows(hass, IMPORT, COLUMNS)
     hourly = [row for row in rows if row["start"] >= _ts("2026-03-03 13:00+00:00")]
     coarse = [datetime.fromtimestamp(row["start"], UTC) for row in rows[: -len(hourly)]]
     assert len(hourly) == 7 * 24 - 1
@@ -391,4 +376,4 @@ async def test_helper_rejects_bad_hours(hass: HomeAssistant) -> None:
         == 0
     )
     await async_wait_recording_done(hass)
-    assert await _rows(hass, IMPORT) == []
+    assert await statistic_rows(hass, IMPORT, COLUMNS) == []

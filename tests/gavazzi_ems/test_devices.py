@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -15,7 +14,6 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_fire_time_changed,
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
@@ -23,26 +21,16 @@ from custom_components.energy_gateways.const import DOMAIN
 from simulators.gavazzi_ems import EmsFault, EmsSimulator
 from simulators.gavazzi_ems.data import Signal as SimSignal
 
+from ..conftest import advance, number_state
 from .conftest import HEAT_PUMP, MAIN, PASSWORD, SERIAL, USERNAME, ems_entry_for
 
 EV_CHARGER = "sensor.em2_ev_charger"
 NEW_METER = "sensor.em3_em3"
 
 
-# Tests that move the clock request `freezer` first: starting it after the entry
-# is set up would make the event loop's clock jump and fire every timer at once.
-async def _advance(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
-) -> None:
-    """Move the clock; the poll the timer starts has ended on return."""
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
 async def _next_tree_read(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
     """Let 10 minutes pass: the next poll reads the device tree again."""
-    await _advance(hass, freezer, 601)
+    await advance(hass, freezer, 601)
 
 
 def _meter(
@@ -51,12 +39,6 @@ def _meter(
     return registry.async_get_device_by_identifier(
         (DOMAIN, f"{SERIAL}_{uid}"), entry.entry_id
     )
-
-
-def _number(hass: HomeAssistant, entity_id: str) -> float:
-    state = hass.states.get(entity_id)
-    assert state is not None, entity_id
-    return float(state.state)
 
 
 def _entity_ids(registry: er.EntityRegistry, device: dr.DeviceEntry) -> set[str]:
@@ -156,7 +138,7 @@ async def test_new_meter_appears_without_reload(
     runtime = setup_ems.runtime_data
     ems_simulator.set_fault(EmsFault.DEVICE_APPEARS, label="EM3")
     uid = max(ems_simulator.installation.devices)
-    await _advance(hass, freezer, 10)  # values only: not seen yet
+    await advance(hass, freezer, 10)  # values only: not seen yet
     assert _meter(device_registry, setup_ems, uid) is None
     assert hass.states.get(f"{NEW_METER}_power") is None
 
@@ -171,24 +153,24 @@ async def test_new_meter_appears_without_reload(
     assert gateway is not None
     assert meter.via_device_id == gateway.id
     assert len(_entity_ids(entity_registry, meter)) == 22
-    assert _number(hass, f"{NEW_METER}_power") > 0
-    assert _number(hass, f"{NEW_METER}_voltage_l1") > 200
-    assert _number(hass, f"{NEW_METER}_energy_import") > 0
+    assert number_state(hass, f"{NEW_METER}_power") > 0
+    assert number_state(hass, f"{NEW_METER}_voltage_l1") > 200
+    assert number_state(hass, f"{NEW_METER}_energy_import") > 0
     # The new sensors follow later polls like the others.
-    await _advance(hass, freezer, 10)
+    await advance(hass, freezer, 10)
     signal = next(
         signal
         for signal in ems_simulator.installation.devices[uid].loads[0].signals
         if signal.si == 38
     )
     assert (
-        _number(hass, f"{NEW_METER}_power")
+        number_state(hass, f"{NEW_METER}_power")
         == (setup_ems.runtime_data.coordinator.data.values[signal.uid])
     )
     # Same runtime, same entry: nothing was reloaded.
     assert setup_ems.state is ConfigEntryState.LOADED
     assert setup_ems.runtime_data is runtime
-    assert _number(hass, f"{MAIN}_power") != 0
+    assert number_state(hass, f"{MAIN}_power") != 0
 
 
 async def test_meter_gone_after_an_outage_and_back(
@@ -217,7 +199,7 @@ async def test_meter_gone_after_an_outage_and_back(
         assert entity_registry.async_get(entity_id) is None, entity_id
         assert hass.states.get(entity_id) is None, entity_id
     assert _meter(device_registry, setup_ems, 60) is not None
-    assert _number(hass, f"{EV_CHARGER}_power") > 0
+    assert number_state(hass, f"{EV_CHARGER}_power") > 0
 
     # Back on the bus: the meter and its sensors return, again without a reload.
     ems_simulator.clear_fault(EmsFault.DEVICE_DISAPPEARS)
@@ -229,7 +211,7 @@ async def test_meter_gone_after_an_outage_and_back(
     meter = _meter(device_registry, setup_ems, 30)
     assert meter is not None
     assert _entity_ids(entity_registry, meter) == entity_ids
-    assert _number(hass, f"{HEAT_PUMP}_energy_import") > 0
+    assert number_state(hass, f"{HEAT_PUMP}_energy_import") > 0
     assert setup_ems.runtime_data is runtime
 
 
@@ -246,7 +228,7 @@ async def test_removed_meter_goes_at_the_ten_minute_read(
     assert meter is not None
     entity_ids = _entity_ids(entity_registry, meter)
     ems_simulator.remove_device(60)
-    await _advance(hass, freezer, 10)
+    await advance(hass, freezer, 10)
     # Until the tree is read, its signals just have no sample.
     assert hass.states.get(f"{EV_CHARGER}_power").state == STATE_UNAVAILABLE  # type: ignore[union-attr]
     assert _meter(device_registry, setup_ems, 60) is not None
@@ -254,7 +236,7 @@ async def test_removed_meter_goes_at_the_ten_minute_read(
     assert _meter(device_registry, setup_ems, 60) is None
     assert not [e for e in entity_ids if entity_registry.async_get(e) is not None]
     assert hass.states.get(f"{EV_CHARGER}_power") is None
-    assert _number(hass, f"{HEAT_PUMP}_power") > 0
+    assert number_state(hass, f"{HEAT_PUMP}_power") > 0
 
 
 async def test_user_may_remove_only_meters_the_gateway_dropped(
@@ -332,7 +314,7 @@ async def test_disabled_signal_and_load_lose_their_entities(
     await _next_tree_read(hass, freezer)
     assert entity_registry.async_get(voltage_id) is None
     assert hass.states.get(voltage_id) is None
-    assert _number(hass, f"{MAIN}_voltage_l2") > 200
+    assert number_state(hass, f"{MAIN}_voltage_l2") > 200
     assert _entity_ids(entity_registry, ev_meter) == set()
     assert hass.states.get(f"{EV_CHARGER}_power") is None
     # The meter itself is still reported, so its device stays.
@@ -342,9 +324,9 @@ async def test_disabled_signal_and_load_lose_their_entities(
     ev_load.enable = True
     await _next_tree_read(hass, freezer)
     assert entity_registry.async_get(voltage_id) is not None
-    assert _number(hass, voltage_id) > 200
+    assert number_state(hass, voltage_id) > 200
     assert _entity_ids(entity_registry, ev_meter) == ev_entities
-    assert _number(hass, f"{EV_CHARGER}_power") > 0
+    assert number_state(hass, f"{EV_CHARGER}_power") > 0
     assert setup_ems.runtime_data is runtime
 
 
@@ -437,7 +419,7 @@ async def test_sparsely_described_meter(
     registry_entry = entity_registry.async_get(entity_id)
     assert registry_entry is not None
     assert registry_entry.device_id == meter.id
-    assert _number(hass, entity_id) != 0
+    assert number_state(hass, entity_id) != 0
 
 
 async def test_renamed_meter_renames_its_device(

@@ -18,7 +18,6 @@ from homeassistant.helpers.event import async_track_state_change_event
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_fire_time_changed,
 )
 
 from custom_components.energy_gateways.const import DOMAIN
@@ -29,6 +28,7 @@ from custom_components.energy_gateways.devices.gavazzi_ems.coordinator import (
 from simulators.gavazzi_ems import EmsFault, EmsSimulator
 from simulators.gavazzi_ems.data import Signal, value
 
+from ..conftest import advance, number_state, set_up_entry
 from .conftest import HEAT_PUMP, MAIN, PASSWORD, SERIAL, USERNAME, ems_entry_for, poll
 
 REALTIME = "/v1/signals/realtime"
@@ -61,12 +61,6 @@ def _signal(simulator: EmsSimulator, device: int, si: int) -> Signal:
 def _expected(simulator: EmsSimulator, signal: Signal) -> float:
     """What the simulator reports for `signal` at the (frozen) current second."""
     return value(simulator.installation.load_of(signal), signal, int(time.time()))
-
-
-def _number(hass: HomeAssistant, entity_id: str) -> float:
-    state = hass.states.get(entity_id)
-    assert state is not None, entity_id
-    return float(state.state)
 
 
 def _state(hass: HomeAssistant, entity_id: str) -> str:
@@ -117,24 +111,6 @@ def _count_rejections(
     return rejected
 
 
-# Tests that move the clock request `freezer` first: starting it after the entry
-# is set up would make the event loop's clock jump and fire every timer at once.
-async def _advance(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
-) -> None:
-    """Move the clock; the poll the timer starts has ended on return."""
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
-
-
 @pytest.fixture
 async def paged_simulator(socket_enabled: None) -> AsyncGenerator[EmsSimulator]:
     """A gateway with more signals than one realtime page holds."""
@@ -162,23 +138,23 @@ async def test_scheduled_polls_follow_the_simulator(
         _signal(ems_simulator, 1, SI_POWER),
         _signal(ems_simulator, 1, SI_VOLTAGE_L1),
     )
-    first = _number(hass, POWER)
+    first = number_state(hass, POWER)
     assert first == _expected(ems_simulator, power)
-    assert _number(hass, VOLTAGE) == _expected(ems_simulator, voltage)
+    assert number_state(hass, VOLTAGE) == _expected(ems_simulator, voltage)
     cycles, requests = coordinator.stats.cycles, ems_simulator.requests[REALTIME]
 
-    await _advance(hass, freezer, 5)
+    await advance(hass, freezer, 5)
     assert ems_simulator.requests[REALTIME] == requests  # not due yet
     assert coordinator.stats.cycles == cycles
 
     for step in range(1, 4):
-        await _advance(hass, freezer, 10 if step > 1 else 5)
+        await advance(hass, freezer, 10 if step > 1 else 5)
         assert ems_simulator.requests[REALTIME] == requests + step
         assert coordinator.stats.cycles == cycles + step
-        assert _number(hass, POWER) == _expected(ems_simulator, power)
-        assert _number(hass, VOLTAGE) == _expected(ems_simulator, voltage)
+        assert number_state(hass, POWER) == _expected(ems_simulator, power)
+        assert number_state(hass, VOLTAGE) == _expected(ems_simulator, voltage)
     # 25 s later the simulated load has moved.
-    assert _number(hass, POWER) != first
+    assert number_state(hass, POWER) != first
 
 
 async def test_one_request_per_cycle(
@@ -200,7 +176,7 @@ async def test_more_signals_than_a_page(
     entity_registry: er.EntityRegistry,
 ) -> None:
     """1088 signals take two realtime pages; every extra signal gets a sensor."""
-    entry = await _setup(hass, ems_entry_for(paged_simulator))
+    entry = await set_up_entry(hass, ems_entry_for(paged_simulator))
     before = paged_simulator.requests.copy()
     await poll(entry)
     assert paged_simulator.requests - before == Counter({REALTIME: 2})
@@ -229,7 +205,7 @@ async def test_signal_on_the_second_page_has_a_value(
     entity_registry: er.EntityRegistry,
 ) -> None:
     """The newest signal is only on realtime page 2; its sensor has a number."""
-    entry = await _setup(hass, ems_entry_for(paged_simulator))
+    entry = await set_up_entry(hass, ems_entry_for(paged_simulator))
     last = max(
         paged_simulator.installation.devices[1].loads[0].signals,
         key=lambda signal: signal.uid,
@@ -239,8 +215,8 @@ async def test_signal_on_the_second_page_has_a_value(
     )
     assert entity_id is not None
     sample = entry.runtime_data.coordinator.data.samples[last.uid]
-    assert _number(hass, entity_id) == sample.value
-    assert abs(_number(hass, entity_id) - last.si / 10) <= 1
+    assert number_state(hass, entity_id) == sample.value
+    assert abs(number_state(hass, entity_id) - last.si / 10) <= 1
 
 
 # -- the device/load/signal tree -----------------------------------------------
@@ -257,16 +233,16 @@ async def test_tree_is_read_every_ten_minutes(
     assert coordinator.stats.configuration_reads == 1
     before = ems_simulator.requests.copy()
     for _ in range(3):
-        await _advance(hass, freezer, 10)
-    await _advance(hass, freezer, 569)  # 599 s after the first read
+        await advance(hass, freezer, 10)
+    await advance(hass, freezer, 569)  # 599 s after the first read
     assert all(ems_simulator.requests[path] == before[path] for path in TREE)
     assert ems_simulator.requests[REALTIME] == before[REALTIME] + 4
     assert coordinator.stats.configuration_reads == 1
-    await _advance(hass, freezer, 10)  # the next poll, 609 s after
+    await advance(hass, freezer, 10)  # the next poll, 609 s after
     assert all(ems_simulator.requests[path] == before[path] + 1 for path in TREE)
     assert coordinator.stats.configuration_reads == 2
     assert coordinator.last_update_success
-    await _advance(hass, freezer, 10)
+    await advance(hass, freezer, 10)
     assert all(ems_simulator.requests[path] == before[path] + 1 for path in TREE)
 
 
@@ -288,7 +264,7 @@ async def test_failed_cycle_rereads_the_tree_and_recovers(
     await poll(setup_ems)
     assert ems_simulator.requests["/v1/signals"] == signals + 1
     assert _state(hass, POWER) != STATE_UNAVAILABLE
-    assert _number(hass, f"{HEAT_PUMP}_energy_import") > 0
+    assert number_state(hass, f"{HEAT_PUMP}_energy_import") > 0
     await poll(setup_ems)
     assert ems_simulator.requests["/v1/signals"] == signals + 1
 
@@ -327,7 +303,7 @@ async def test_revoked_token_is_replaced_without_a_gap(
     await poll(setup_ems)
     assert ems_simulator.tokens_issued == issued + 1
     assert STATE_UNAVAILABLE not in seen
-    assert _number(hass, POWER) is not None
+    assert number_state(hass, POWER) is not None
 
 
 async def test_token_is_renewed_before_it_expires(
@@ -338,7 +314,7 @@ async def test_token_is_renewed_before_it_expires(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Over 31 minutes of polls the client logs in once, a minute ahead of any 401."""
-    await _setup(hass, ems_entry)
+    await set_up_entry(hass, ems_entry)
     client = _coordinator(ems_entry).client
     expires_at = client.token_expires_at
     assert expires_at is not None
@@ -348,7 +324,7 @@ async def test_token_is_renewed_before_it_expires(
     logins = ems_simulator.requests[LOGIN]
     for minute in range(1, 32):
         realtime = ems_simulator.requests[REALTIME]
-        await _advance(hass, freezer, 60)
+        await advance(hass, freezer, 60)
         assert ems_simulator.requests[REALTIME] == realtime + 1, minute
         # `exp` is whole seconds: after 28 minutes less than 120 s are left,
         # after 29 less than the 60 s margin.
@@ -401,22 +377,22 @@ async def test_malformed_values_are_unknown_and_counters_hold(
 ) -> None:
     """Garbage `v`: measurements are unknown, energy totals keep their last value."""
     counters = [ENERGY_IMPORT, ENERGY_EXPORT, f"{HEAT_PUMP}_energy_import"]
-    good = {entity_id: _number(hass, entity_id) for entity_id in counters}
+    good = {entity_id: number_state(hass, entity_id) for entity_id in counters}
     assert all(number > 0 for number in good.values())
     seen = _record_states(hass, counters)
     ems_simulator.set_fault(EmsFault.MALFORMED_VALUES)
     for _ in range(3):
-        await _advance(hass, freezer, 10)
+        await advance(hass, freezer, 10)
         for entity_id in (POWER, VOLTAGE, CURRENT, f"{HEAT_PUMP}_power"):
             assert _state(hass, entity_id) == STATE_UNKNOWN, entity_id
         for entity_id, number in good.items():
-            assert _number(hass, entity_id) == number, entity_id
+            assert number_state(hass, entity_id) == number, entity_id
     assert seen == []  # the totals never changed, not even to unknown
     ems_simulator.clear_fault(EmsFault.MALFORMED_VALUES)
-    await _advance(hass, freezer, 10)
+    await advance(hass, freezer, 10)
     power = _signal(ems_simulator, 1, SI_POWER)
-    assert _number(hass, POWER) == _expected(ems_simulator, power)
-    assert _number(hass, ENERGY_IMPORT) > good[ENERGY_IMPORT]
+    assert number_state(hass, POWER) == _expected(ems_simulator, power)
+    assert number_state(hass, ENERGY_IMPORT) > good[ENERGY_IMPORT]
     assert "Traceback" not in caplog.text
 
 
@@ -429,7 +405,7 @@ async def test_invalid_status_makes_the_value_unknown(
     """A sample the gateway marks invalid (`s` != 1) is not shown."""
     power = _signal(ems_simulator, 1, SI_POWER)
     energy = _signal(ems_simulator, 1, SI_ENERGY_IMPORT)
-    total = _number(hass, ENERGY_IMPORT)
+    total = number_state(hass, ENERGY_IMPORT)
 
     def invalid(signal: Signal, record: dict[str, Any]) -> dict[str, Any]:
         if signal in (power, energy):
@@ -439,11 +415,11 @@ async def test_invalid_status_makes_the_value_unknown(
     _hook_realtime(monkeypatch, ems_simulator, invalid)
     await poll(setup_ems)
     assert _state(hass, POWER) == STATE_UNKNOWN
-    assert _number(hass, ENERGY_IMPORT) == total
-    assert _number(hass, VOLTAGE) > 200
+    assert number_state(hass, ENERGY_IMPORT) == total
+    assert number_state(hass, VOLTAGE) > 200
     monkeypatch.undo()
     await poll(setup_ems)
-    assert _number(hass, POWER) == _expected(ems_simulator, power)
+    assert number_state(hass, POWER) == _expected(ems_simulator, power)
 
 
 @pytest.mark.parametrize("glitch", ["lower", "zero"])
@@ -457,7 +433,7 @@ async def test_energy_total_never_goes_backwards(
 ) -> None:
     """A lower or zero total keeps the last published one."""
     energy = _signal(ems_simulator, 1, SI_ENERGY_IMPORT)
-    published = _number(hass, ENERGY_IMPORT)
+    published = number_state(hass, ENERGY_IMPORT)
     seen = _record_states(hass, [ENERGY_IMPORT])
 
     def backwards(signal: Signal, record: dict[str, Any]) -> dict[str, Any]:
@@ -467,13 +443,13 @@ async def test_energy_total_never_goes_backwards(
 
     _hook_realtime(monkeypatch, ems_simulator, backwards)
     for _ in range(2):
-        await _advance(hass, freezer, 10)
-        assert _number(hass, ENERGY_IMPORT) == published
+        await advance(hass, freezer, 10)
+        assert number_state(hass, ENERGY_IMPORT) == published
     assert _state(hass, POWER) != STATE_UNAVAILABLE
     monkeypatch.undo()
-    await _advance(hass, freezer, 10)
-    assert _number(hass, ENERGY_IMPORT) == _expected(ems_simulator, energy)
-    assert _number(hass, ENERGY_IMPORT) > published
+    await advance(hass, freezer, 10)
+    assert number_state(hass, ENERGY_IMPORT) == _expected(ems_simulator, energy)
+    assert number_state(hass, ENERGY_IMPORT) > published
     assert seen == [str(_expected(ems_simulator, energy))]
 
 
@@ -495,19 +471,19 @@ async def test_stale_signal_becomes_unavailable(
         return record
 
     _hook_realtime(monkeypatch, ems_simulator, stuck)
-    await _advance(hass, freezer, 10)  # the last sample that moved
-    stuck_value = _number(hass, POWER)
+    await advance(hass, freezer, 10)  # the last sample that moved
+    stuck_value = number_state(hass, POWER)
     for _ in range(5):  # 50 s without a new sample: still shown
-        await _advance(hass, freezer, 10)
-        assert _number(hass, POWER) == stuck_value
-    await _advance(hass, freezer, 20)  # 70 s
+        await advance(hass, freezer, 10)
+        assert number_state(hass, POWER) == stuck_value
+    await advance(hass, freezer, 20)  # 70 s
     assert _state(hass, POWER) == STATE_UNAVAILABLE
-    assert _number(hass, VOLTAGE) > 200
-    assert _number(hass, ENERGY_IMPORT) > 0
+    assert number_state(hass, VOLTAGE) > 200
+    assert number_state(hass, ENERGY_IMPORT) > 0
     assert power.uid in _coordinator(setup_ems).data.stale
     monkeypatch.undo()
-    await _advance(hass, freezer, 10)
-    assert _number(hass, POWER) == _expected(ems_simulator, power)
+    await advance(hass, freezer, 10)
+    assert number_state(hass, POWER) == _expected(ems_simulator, power)
     assert not _coordinator(setup_ems).data.stale
 
 
@@ -528,8 +504,8 @@ async def test_sample_without_time_is_not_stale(
 
     _hook_realtime(monkeypatch, ems_simulator, timeless)
     for _ in range(8):
-        await _advance(hass, freezer, 10)
-        assert _number(hass, POWER) == _expected(ems_simulator, power)
+        await advance(hass, freezer, 10)
+        assert number_state(hass, POWER) == _expected(ems_simulator, power)
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
@@ -539,7 +515,7 @@ async def test_disabled_signal_does_not_hide_the_second_page(
     entity_registry: er.EntityRegistry,
 ) -> None:
     """Page 2 is read even when page 1 is short of a disabled signal's sample."""
-    entry = await _setup(hass, ems_entry_for(paged_simulator))
+    entry = await set_up_entry(hass, ems_entry_for(paged_simulator))
     last = max(
         paged_simulator.installation.devices[1].loads[0].signals,
         key=lambda signal: signal.uid,
@@ -572,7 +548,7 @@ async def test_new_certificate_starts_reauth(
     hass: HomeAssistant, tls_simulator: EmsSimulator
 ) -> None:
     """A gateway presenting another certificate than the trusted one is not read."""
-    entry = await _setup(hass, ems_entry_for(tls_simulator))
+    entry = await set_up_entry(hass, ems_entry_for(tls_simulator))
     assert _state(hass, POWER) != STATE_UNAVAILABLE
     port = tls_simulator.port
     trusted = tls_simulator.certificate_sha256
@@ -607,7 +583,7 @@ async def test_other_gateway_at_the_address(
     assert "Another device answers" in str(_coordinator(setup_ems).last_exception)
     ems_simulator.serial = SERIAL
     await poll(setup_ems)
-    assert _number(hass, POWER) == _expected(
+    assert number_state(hass, POWER) == _expected(
         ems_simulator, _signal(ems_simulator, 1, SI_POWER)
     )
     assert "Traceback" not in caplog.text

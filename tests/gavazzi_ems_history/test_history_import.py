@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 import itertools
 import logging
@@ -14,7 +14,6 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.statistics import (
     get_last_statistics,
     get_metadata,
-    statistics_during_period,
 )
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
@@ -42,8 +41,10 @@ from simulators.gavazzi_ems.data import (
     history_row,
 )
 
-from ..conftest import until
+from ..conftest import StatisticColumn, set_up_entry, statistic_rows, until
 from ..gavazzi_ems.conftest import HEAT_PUMP, MAIN, SERIAL, TITLE, ems_entry_for
+
+COLUMNS: tuple[StatisticColumn, ...] = ("state", "sum")
 
 HISTORY = "/v1/signals/history"
 COUNTER_CODES = {43: "import", 44: "export"}
@@ -108,13 +109,6 @@ def _expected(counter: Counter, now: str) -> dict[float, float]:
     return hours
 
 
-async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
-
-
 async def _imported(hass: HomeAssistant, entry: MockConfigEntry, runs: int) -> None:
     """Check that `runs` imports have started; wait for the newest one to end.
 
@@ -152,24 +146,13 @@ async def _five_past(
     await _imported(hass, entry, runs)
 
 
-async def _rows(hass: HomeAssistant, statistic_id: str) -> list[dict[str, Any]]:
-    result = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        datetime(2020, 1, 1, tzinfo=UTC),
-        None,
-        {statistic_id},
-        "hour",
-        None,
-        {"state", "sum"},
-    )
-    return [dict(row) for row in result.get(statistic_id, [])]
-
-
 async def _all_rows(
     hass: HomeAssistant, counters: list[Counter]
 ) -> dict[str, list[dict[str, Any]]]:
-    return {c.statistic_id: await _rows(hass, c.statistic_id) for c in counters}
+    return {
+        c.statistic_id: await statistic_rows(hass, c.statistic_id, COLUMNS)
+        for c in counters
+    }
 
 
 async def _metadata(hass: HomeAssistant) -> dict[str, dict[str, Any]]:
@@ -198,7 +181,7 @@ async def test_first_import_writes_complete_hours(
     ems_simulator: EmsSimulator,
 ) -> None:
     """Every total import/export counter: its whole hours, summed and named."""
-    entry = await _setup(hass, ems_entry_for(ems_simulator))
+    entry = await set_up_entry(hass, ems_entry_for(ems_simulator))
     await _imported(hass, entry, 1)
     counters = _counters(ems_simulator)
     assert len(counters) == 8  # four meters, import and export each
@@ -223,7 +206,7 @@ async def test_first_import_writes_complete_hours(
     assert "EM1 Heat pump energy export" in names
 
     for counter in counters:
-        rows = await _rows(hass, counter.statistic_id)
+        rows = await statistic_rows(hass, counter.statistic_id, COLUMNS)
         # Whole hours only: 7 days less the hour cut by the start of the
         # history; the running hour 12:00 is not imported.
         assert len(rows) == 7 * 24 - 1
@@ -232,7 +215,7 @@ async def test_first_import_writes_complete_hours(
         _check(rows, _expected(counter, NOW))
     # The solar meters export in daylight: export hours are not all zero.
     export = next(c for c in counters if c.name == "Main meter Main energy export")
-    assert (await _rows(hass, export.statistic_id))[-1]["sum"] > 0
+    assert (await statistic_rows(hass, export.statistic_id, COLUMNS))[-1]["sum"] > 0
 
 
 @pytest.mark.freeze_time(NOW)
@@ -244,7 +227,7 @@ async def test_import_twice_changes_nothing(
 ) -> None:
     """A second run asks only for the missing hours and writes nothing."""
     caplog.set_level(logging.DEBUG, logger="custom_components.energy_gateways")
-    entry = await _setup(hass, ems_entry_for(ems_simulator))
+    entry = await set_up_entry(hass, ems_entry_for(ems_simulator))
     await _imported(hass, entry, 1)
     counters = _counters(ems_simulator)
     before = await _all_rows(hass, counters)
@@ -281,7 +264,7 @@ async def test_next_hour_is_appended(
     ems_simulator: EmsSimulator,
 ) -> None:
     """At five past the hour the hour just ended is added; the sum carries on."""
-    entry = await _setup(hass, ems_entry_for(ems_simulator))
+    entry = await set_up_entry(hass, ems_entry_for(ems_simulator))
     await _imported(hass, entry, 1)
     await _polled(entry, 1)
     counters = _counters(ems_simulator)
@@ -319,7 +302,7 @@ async def test_opt_out(
     entry = ems_entry_for(ems_simulator)
     entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(entry, options={CONF_IMPORT_HISTORY: False})
-    await _setup(hass, entry)
+    await set_up_entry(hass, entry)
     await _polled(entry, 1)
     cycles = entry.runtime_data.coordinator.stats.cycles
     freezer.tick(timedelta(hours=1))
@@ -344,7 +327,7 @@ async def test_gateway_error_is_logged_once(
     """A failing history: one warning, the sensors carry on, a later run catches up."""
     caplog.set_level(logging.DEBUG, logger="custom_components.energy_gateways")
     ems_simulator.set_fault(EmsFault.HTTP_ERROR, status=503, path=HISTORY)
-    entry = await _setup(hass, ems_entry_for(ems_simulator))
+    entry = await set_up_entry(hass, ems_entry_for(ems_simulator))
     await _imported(hass, entry, 1)
     coordinator = entry.runtime_data.coordinator
     coordinator.history.async_start()
@@ -370,7 +353,7 @@ async def test_gateway_error_is_logged_once(
     counters = _counters(ems_simulator)
     assert set(await _metadata(hass)) == {c.statistic_id for c in counters}
     for counter in counters:
-        rows = await _rows(hass, counter.statistic_id)
+        rows = await statistic_rows(hass, counter.statistic_id, COLUMNS)
         assert len(rows) == 7 * 24
         assert rows[-1]["start"] == _ts("2026-03-10 12:00+00:00")
         _check(rows, _expected(counter, later))
@@ -385,7 +368,7 @@ async def test_new_meter_gets_its_whole_history(
     ems_simulator: EmsSimulator,
 ) -> None:
     """A meter added later is imported in full; the others are not touched."""
-    entry = await _setup(hass, ems_entry_for(ems_simulator))
+    entry = await set_up_entry(hass, ems_entry_for(ems_simulator))
     await _imported(hass, entry, 1)
     await _polled(entry, 1)
     old = _counters(ems_simulator)
@@ -428,7 +411,7 @@ async def test_gateway_without_counters(
     """Without total energy counters there is nothing to ask for."""
     for load in ems_simulator.installation.visible_loads():
         load.signals = [s for s in load.signals if s.si not in COUNTER_CODES]
-    entry = await _setup(hass, ems_entry_for(ems_simulator))
+    entry = await set_up_entry(hass, ems_entry_for(ems_simulator))
     await _imported(hass, entry, 1)
     assert HISTORY not in ems_simulator.requests
     assert await _metadata(hass) == {}
@@ -447,7 +430,7 @@ async def test_meter_without_label(
     for uid in (1, 60, 90):
         ems_simulator.remove_device(uid)
     ems_simulator.installation.devices[30].label = ""
-    entry = await _setup(hass, ems_entry_for(ems_simulator))
+    entry = await set_up_entry(hass, ems_entry_for(ems_simulator))
     await _imported(hass, entry, 1)
     metadata = await _metadata(hass)
     assert sorted(meta["name"] for meta in metadata.values()) == [
@@ -455,4 +438,7 @@ async def test_meter_without_label(
         "Device 30 Heat pump energy import",
     ]
     for counter in _counters(ems_simulator):
-        _check(await _rows(hass, counter.statistic_id), _expected(counter, NOW))
+        _check(
+            await statistic_rows(hass, counter.statistic_id, COLUMNS),
+            _expected(counter, NOW),
+        )
