@@ -7,6 +7,8 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigFlowResult, OptionsFlow
 from homeassistant.core import callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 
 from .const import CONF_DEVICE_TYPE, DOMAIN
 from .devices import DEVICE_TYPES
@@ -60,3 +62,33 @@ class EnergyGatewaysConfigFlow(
         step = getattr(self, f"async_step_reauth_{entry_data[CONF_DEVICE_TYPE]}")
         result: ConfigFlowResult = await step(entry_data)
         return result
+
+    async def async_step_dhcp(
+        self, discovery_info: DhcpServiceInfo
+    ) -> ConfigFlowResult:
+        """Let a known device follow its address, or probe for a HAN reader.
+
+        DHCP matches registered MACs of every device type; a type with its own
+        `async_step_dhcp_<type>` step handles its devices, the rest is probed
+        as a possible HAN reader.
+        """
+        entry = self._async_entry_with_mac(discovery_info.macaddress)
+        step = (
+            getattr(self, f"async_step_dhcp_{entry.data[CONF_DEVICE_TYPE]}", None)
+            if entry is not None
+            else None
+        )
+        if entry is not None and step is not None:
+            result: ConfigFlowResult = await step(discovery_info, entry)
+            return result
+        return await super().async_step_dhcp(discovery_info)
+
+    @callback
+    def _async_entry_with_mac(self, mac: str) -> ConfigEntry | None:
+        """Return the entry that registered a device with this MAC address, if any."""
+        registry = dr.async_get(self.hass)
+        connection = (dr.CONNECTION_NETWORK_MAC, dr.format_mac(mac))
+        for entry in self._async_current_entries(include_ignore=False):
+            if registry.async_get_device_by_connection(connection, entry.entry_id):
+                return entry
+        return None

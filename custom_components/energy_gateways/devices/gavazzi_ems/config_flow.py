@@ -10,18 +10,21 @@ that certificate. A certificate that changes later leads back to the same step.
 from __future__ import annotations
 
 from collections.abc import Mapping
+import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
+    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
 )
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
+from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 import probatio as vol
 
 from ...const import CONF_DEVICE_TYPE, LOGGER
@@ -81,6 +84,23 @@ def base_url(raw: str) -> str | None:
         return None
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+
+
+def moved_url(url: str, ip: str) -> str | None:
+    """Return the URL with its IP replaced by `ip`; None if nothing changes.
+
+    Only an address typed as an IP follows DHCP: a host name already does.
+    """
+    parts = urlsplit(url)
+    try:
+        current = ipaddress.ip_address(parts.hostname or "")
+        new = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    if current == new:
+        return None
+    host = f"[{new}]" if new.version == 6 else str(new)
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
 
 
 async def _async_check(
@@ -165,6 +185,19 @@ class GavazziEmsConfigFlow(ConfigFlow):
         return self.async_create_entry(
             title=f"EMS {serial}", data={CONF_DEVICE_TYPE: DEVICE_TYPE, **settings}
         )
+
+    async def async_step_dhcp_gavazzi_ems(
+        self, discovery_info: DhcpServiceInfo, entry: ConfigEntry
+    ) -> ConfigFlowResult:
+        """Follow a known gateway (recognised by its MAC) to its new address."""
+        url = moved_url(entry.data[CONF_HOST], discovery_info.ip)
+        if url is not None:
+            # Same gateway, same certificate: only the address changes.
+            self.hass.config_entries.async_update_entry(
+                entry, data={**entry.data, CONF_HOST: url}
+            )
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return self.async_abort(reason="already_configured")
 
     async def async_step_gavazzi_ems(
         self, user_input: dict[str, Any] | None = None
