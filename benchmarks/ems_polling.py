@@ -174,7 +174,7 @@ async def measure(
         return Figures(
             meters=len(data.configuration.devices),
             signals=len(data.configuration.signals),
-            active=len(data.configuration.active_signals()),
+            active=len(data.configuration.active_signals),
             realtime=len(data.samples),
             setup_requests=running.setup_requests,
             counted=counted,

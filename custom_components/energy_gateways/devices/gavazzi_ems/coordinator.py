@@ -185,7 +185,7 @@ class EmsCoordinator(DataUpdateCoordinator[EmsData]):
         values: dict[int, float | None] = {}
         stale: set[int] = set()
         previous, self._sample_moved = self._sample_moved, {}
-        for uid, signal in configuration.active_signals().items():
+        for uid, signal in configuration.active_signals.items():
             sample = samples.get(uid)
             if sample is None:
                 continue

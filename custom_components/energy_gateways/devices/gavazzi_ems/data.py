@@ -27,20 +27,26 @@ class Configuration:
     devices: dict[int, Device]
     loads: dict[int, Load]
     signals: dict[int, Signal]
+    active_signals: dict[int, Signal] = field(init=False, compare=False)
+    """Signals that get an entity: enabled, on an enabled load of a known device.
 
-    def active_signals(self) -> dict[int, Signal]:
-        """Signals that get an entity: enabled, on an enabled load of a known device."""
-        active = {}
-        for uid, signal in self.signals.items():
-            load = self.loads.get(signal.load_uid) if signal.load_uid else None
-            if (
-                signal.enable
-                and load is not None
-                and load.enable
-                and self.device_of(signal) is not None
-            ):
-                active[uid] = signal
-        return active
+    Derived once per read of the tree: every polling cycle walks it.
+    """
+
+    def __post_init__(self) -> None:
+        active = {
+            uid: signal
+            for uid, signal in self.signals.items()
+            if signal.enable
+            and (load := self.load_of(signal)) is not None
+            and load.enable
+            and self.device_of(signal) is not None
+        }
+        object.__setattr__(self, "active_signals", active)
+
+    def load_of(self, signal: Signal) -> Load | None:
+        """Return the load a signal belongs to."""
+        return self.loads.get(signal.load_uid) if signal.load_uid is not None else None
 
     def device_of(self, signal: Signal) -> Device | None:
         """Return the device a signal belongs to (its `did`, else its load's)."""

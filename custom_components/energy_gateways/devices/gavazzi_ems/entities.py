@@ -30,7 +30,7 @@ def signal_description(
     """Describe the sensor of one signal: its quantity, its device, its load."""
     entry = quantity(signal.si)
     device = configuration.device_of(signal)
-    load = configuration.loads.get(signal.load_uid) if signal.load_uid else None
+    load = configuration.load_of(signal)
     uid = signal.uid
     return GatewaySensorEntityDescription[EmsData](
         # The unique id is the serial plus this key: labels may change, UIDs not.
@@ -60,6 +60,6 @@ def signal_descriptions(
     """Describe the sensors of the active signals (or of those among `uids`)."""
     return [
         signal_description(configuration, signal)
-        for uid, signal in sorted(configuration.active_signals().items())
+        for uid, signal in sorted(configuration.active_signals.items())
         if uids is None or uid in uids
     ]

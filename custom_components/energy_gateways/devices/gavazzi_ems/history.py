@@ -63,7 +63,7 @@ def complete_hours(rows: Sequence[HistorySample]) -> list[tuple[datetime, float]
 def signal_name(configuration: Configuration, signal: Signal) -> str:
     """Name a signal's statistic after its device and load, e.g. "EM1 Heat pump"."""
     device = configuration.device_of(signal)
-    load = configuration.loads.get(signal.load_uid) if signal.load_uid else None
+    load = configuration.load_of(signal)
     parts = [
         (device.label if device else None) or f"Device {signal.device_uid}",
         (load.label if load else None) or "",
@@ -71,10 +71,14 @@ def signal_name(configuration: Configuration, signal: Signal) -> str:
     return " ".join(part for part in parts if part)
 
 
+def _kind(signal: Signal) -> str:
+    """Return the counter's quantity, e.g. "energy_import"."""
+    return quantity(signal.si).translation_key.removeprefix("ems_")
+
+
 def counter_statistic_id(device: str, signal: Signal) -> str:
     """`energy_gateways:<serial>_<signal uid>_<quantity>`."""
-    kind = quantity(signal.si).translation_key.removeprefix("ems_")
-    return statistic_id(device, f"{signal.uid}_{kind}")
+    return statistic_id(device, f"{signal.uid}_{_kind(signal)}")
 
 
 async def async_import_history(
@@ -91,7 +95,7 @@ async def async_import_history(
     """
     counters = [
         signal
-        for signal in configuration.active_signals().values()
+        for signal in configuration.active_signals.values()
         if quantity(signal.si).import_history
     ]
     if not counters:
@@ -108,11 +112,11 @@ async def async_import_history(
     history = await client.get_history((signal.uid for signal in counters), start, now)
     written = 0
     for signal in counters:
-        kind = quantity(signal.si).translation_key.removeprefix("ems_")
+        kind = _kind(signal).replace("_", " ")
         written += await async_import_energy_sums(
             hass,
             statistic_id=counter_statistic_id(device, signal),
-            name=f"{signal_name(configuration, signal)} {kind.replace('_', ' ')}",
+            name=f"{signal_name(configuration, signal)} {kind}",
             hours=complete_hours(history.get(signal.uid, ())),
         )
     return written

@@ -47,7 +47,7 @@ class EmsRuntime(DeviceRuntime[EmsData]):
         self._coordinator = coordinator
         self._unique_id = str(entry.unique_id)
         self._configuration = coordinator.data.configuration
-        self._signals = set(self._configuration.active_signals())
+        self._signals = set(self._configuration.active_signals)
         self._listeners: list[DescriptionsCallback] = []
 
     @property
@@ -64,7 +64,7 @@ class EmsRuntime(DeviceRuntime[EmsData]):
         """Return a reference to the gateway or to one of its meters."""
         if device == GATEWAY:
             return DeviceInfo(identifiers={(DOMAIN, self._unique_id)})
-        return DeviceInfo(identifiers={(DOMAIN, f"{self._unique_id}_{device}")})
+        return DeviceInfo(identifiers={meter_identifier(self._unique_id, device)})
 
     def descriptions(
         self, platform: Platform
@@ -87,14 +87,9 @@ class EmsRuntime(DeviceRuntime[EmsData]):
 
     def async_can_remove_device(self, device: DeviceEntry) -> bool:
         """Allow deleting a meter once the gateway no longer reports it."""
-        current = {
-            (DOMAIN, self._unique_id),
-            *(
-                (DOMAIN, f"{self._unique_id}_{uid}")
-                for uid in self._configuration.devices
-            ),
-        }
-        return not device.identifiers & current
+        return not device.identifiers & reported_identifiers(
+            self._unique_id, self._configuration
+        )
 
     def async_start(self) -> None:
         """Follow tree changes; import the history now and every hour."""
@@ -117,7 +112,7 @@ class EmsRuntime(DeviceRuntime[EmsData]):
             return
         self._configuration = configuration
         register_devices(self._hass, self._entry, self._coordinator.data)
-        active = set(configuration.active_signals())
+        active = set(configuration.active_signals)
         added, gone = active - self._signals, self._signals - active
         self._signals = active
         entities = er.async_get(self._hass)
@@ -211,6 +206,21 @@ def _plain(item: Any) -> dict[str, Any]:
     return result
 
 
+def meter_identifier(serial: str, uid: int | str) -> tuple[str, str]:
+    """Return the device-registry identifier of a meter behind the gateway."""
+    return (DOMAIN, f"{serial}_{uid}")
+
+
+def reported_identifiers(
+    serial: str, configuration: Configuration
+) -> set[tuple[str, str]]:
+    """Return the identifiers of the gateway and of every meter it reports."""
+    return {
+        (DOMAIN, serial),
+        *(meter_identifier(serial, uid) for uid in configuration.devices),
+    }
+
+
 def register_devices(
     hass: HomeAssistant, entry: EnergyGatewaysConfigEntry, data: EmsData
 ) -> None:
@@ -231,21 +241,19 @@ def register_devices(
         sw_version=gateway.firmware,
         configuration_url=entry.data[CONF_HOST],
     )
-    configuration: Configuration = data.configuration
-    wanted = {(DOMAIN, serial)}
+    configuration = data.configuration
     for uid, device in configuration.devices.items():
-        identifier = (DOMAIN, f"{serial}_{uid}")
-        wanted.add(identifier)
         model = device.part_number
         if model and device.system:
             model = f"{model} ({device.system})"
         registry.async_get_or_create(
             config_entry_id=entry.entry_id,
-            identifiers={identifier},
+            identifiers={meter_identifier(serial, uid)},
             name=device.label or f"Device {uid}",
             model=model,
             via_device_id=hub.id,
         )
+    wanted = reported_identifiers(serial, configuration)
     for device_entry in dr.async_entries_for_config_entry(registry, entry.entry_id):
         if device_entry.id != hub.id and not device_entry.identifiers & wanted:
             registry.async_update_device(
