@@ -198,6 +198,21 @@ async def test_more_signals_than_a_page(
         assert registry_entry.entity_category is EntityCategory.DIAGNOSTIC
 
 
+def _newest_signal(
+    simulator: EmsSimulator, entity_registry: er.EntityRegistry
+) -> tuple[Signal, str]:
+    """The main meter's newest signal (on the last realtime page) and its sensor."""
+    last = max(
+        simulator.installation.devices[1].loads[0].signals,
+        key=lambda signal: signal.uid,
+    )
+    entity_id = entity_registry.async_get_entity_id(
+        "sensor", DOMAIN, f"{SERIAL}_{last.uid}"
+    )
+    assert entity_id is not None
+    return last, entity_id
+
+
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_signal_on_the_second_page_has_a_value(
     hass: HomeAssistant,
@@ -206,14 +221,7 @@ async def test_signal_on_the_second_page_has_a_value(
 ) -> None:
     """The newest signal is only on realtime page 2; its sensor has a number."""
     entry = await set_up_entry(hass, ems_entry_for(paged_simulator))
-    last = max(
-        paged_simulator.installation.devices[1].loads[0].signals,
-        key=lambda signal: signal.uid,
-    )
-    entity_id = entity_registry.async_get_entity_id(
-        "sensor", DOMAIN, f"{SERIAL}_{last.uid}"
-    )
-    assert entity_id is not None
+    last, entity_id = _newest_signal(paged_simulator, entity_registry)
     sample = entry.runtime_data.coordinator.data.samples[last.uid]
     assert number_state(hass, entity_id) == sample.value
     assert abs(number_state(hass, entity_id) - last.si / 10) <= 1
@@ -516,14 +524,7 @@ async def test_disabled_signal_does_not_hide_the_second_page(
 ) -> None:
     """Page 2 is read even when page 1 is short of a disabled signal's sample."""
     entry = await set_up_entry(hass, ems_entry_for(paged_simulator))
-    last = max(
-        paged_simulator.installation.devices[1].loads[0].signals,
-        key=lambda signal: signal.uid,
-    )
-    entity_id = entity_registry.async_get_entity_id(
-        "sensor", DOMAIN, f"{SERIAL}_{last.uid}"
-    )
-    assert entity_id is not None
+    _, entity_id = _newest_signal(paged_simulator, entity_registry)
     assert _state(hass, entity_id) != STATE_UNAVAILABLE
     # The heat pump's voltage L1 (on page 1) is switched off on the gateway.
     paged_simulator.installation.devices[30].loads[0].signals[0].enable = False
