@@ -27,6 +27,10 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
+from simulators.gavazzi_ems.security import create_certificate
+
+from .secrets_watch import SecretWatch
+
 # CI machines have two cores shared with the simulators: judge inputs, not speed.
 settings.register_profile(
     "energy_gateways", deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -40,9 +44,31 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def real_datetime_in_cryptography(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Make one certificate before any test freezes the clock.
+
+    cryptography's Rust binding remembers the datetime class it first sees; a
+    first certificate made under `freezer` would make it refuse real datetimes
+    for the rest of the run.
+    """
+    create_certificate(tmp_path_factory.mktemp("certificate"), "127.0.0.1")
+
+
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load custom_components/ in every test."""
+
+
+@pytest.fixture(autouse=True)
+def secrets_watch() -> Generator[SecretWatch]:
+    """Fail any test that shows a simulator's secret in a log, a diagnostics
+    dump, an exception or a state (see tests/secrets_watch.py)."""
+    with SecretWatch().watching() as watch:
+        yield watch
+        leaks = watch.leaks()
+    if leaks:
+        pytest.fail("secrets leaked:\n" + "\n".join(leaks), pytrace=False)
 
 
 @pytest.fixture

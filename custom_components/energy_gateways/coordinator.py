@@ -18,12 +18,78 @@ import time
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, LOGGER
 from .transport.backoff import Backoff
-from .transport.errors import GatewayError, TransportUnsupported
+from .transport.errors import (
+    EndpointGone,
+    GatewayError,
+    InvalidResponse,
+    TransportUnsupported,
+)
+
+RECONNECT_MAX_DELAY = 15.0
+"""Longest wait between reconnect attempts: a device back from an outage of any
+length is connected again within this (plus the connect itself)."""
+RESTART_RETRY_DELAY = 1.0
+"""Wait between attempts while a device restarts that said it would."""
+RESTART_WINDOW = 300.0
+"""How long after an announced restart the quick attempts go on (s)."""
+
+
+def update_failed(err: GatewayError, host: str) -> UpdateFailed:
+    """Return the translated UpdateFailed that says what went wrong.
+
+    An answer that could not be read is reported as such, never as "cannot
+    reach", so a user looking at the log knows the device is there.
+    """
+    if isinstance(err, EndpointGone):
+        key = "endpoint_gone"
+    elif isinstance(err, InvalidResponse):
+        key = "invalid_response"
+    else:
+        key = "cannot_connect"
+    return UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={"host": host, "error": str(err)},
+    )
+
+
+class PollingCoordinator[DataT](DataUpdateCoordinator[DataT]):
+    """A coordinator that polls its device every `update_interval`.
+
+    One failed cycle alone (a garbled answer, a 5xx, a timeout) keeps the last
+    values: a single bad frame never costs availability. The second failed cycle
+    in a row makes the entities unavailable, so a device that is really gone is
+    shown as such within two intervals; HA's coordinator then logs one line for
+    the loss and one for the recovery. Credential failures (ConfigEntryAuthFailed)
+    are never held back.
+    """
+
+    _failed_cycles = 0
+    polls = 0
+    """Cycles ended so far, failed or not (for diagnostics and tests)."""
+
+    @abstractmethod
+    async def _async_poll(self) -> DataT:
+        """Read the device once; raise UpdateFailed (or auth failures)."""
+
+    async def _async_update_data(self) -> DataT:
+        try:
+            data = await self._async_poll()
+        except UpdateFailed as err:
+            self._failed_cycles += 1
+            if self._failed_cycles == 1 and self.data is not None:
+                LOGGER.debug("%s: %s; keeping the last values for now", self.name, err)
+                return self.data
+            raise
+        finally:
+            self.polls += 1
+        self._failed_cycles = 0
+        return data
 
 
 class StreamStalled(GatewayError):
@@ -99,7 +165,9 @@ class PushCoordinator[DataT, MessageT](DataUpdateCoordinator[DataT]):
         )
         self._transports = list(transports)
         self._watchdog_seconds = watchdog_seconds
-        self._backoff = Backoff()
+        self._backoff = Backoff(maximum=RECONNECT_MAX_DELAY)
+        # While a restart the device announced is under way (monotonic s).
+        self._restart_expected_until: float | None = None
         # The first refresh just read the device, so the link starts out up.
         self._link_up = True
         self.stats = ConnectionStats()
@@ -143,6 +211,24 @@ class PushCoordinator[DataT, MessageT](DataUpdateCoordinator[DataT]):
         """Forget values that are only valid while the stream is up."""
 
     @callback
+    def async_expect_restart(self) -> None:
+        """Reconnect quickly: the device said it restarts (reboot, new firmware).
+
+        Until it is back, reconnects are tried every RESTART_RETRY_DELAY
+        instead of at the grown backoff, so the first attempt after its return
+        comes within that delay.
+        """
+        self._restart_expected_until = time.monotonic() + RESTART_WINDOW
+        self._backoff.reset()
+
+    def _reconnect_delay(self) -> float:
+        until = self._restart_expected_until
+        if until is not None and time.monotonic() < until:
+            return RESTART_RETRY_DELAY
+        self._restart_expected_until = None
+        return self._backoff.next_delay()
+
+    @callback
     def async_publish(self) -> None:
         """Tell the entities that `self.data` changed.
 
@@ -183,7 +269,7 @@ class PushCoordinator[DataT, MessageT](DataUpdateCoordinator[DataT]):
             reconnect = True
             self._async_mark_lost(error)
             self.stats.state = "backoff"
-            await asyncio.sleep(self._backoff.next_delay())
+            await asyncio.sleep(self._reconnect_delay())
 
     async def _async_consume(self, reconnect: bool) -> None:
         """Read one connection until it ends."""
@@ -205,6 +291,7 @@ class PushCoordinator[DataT, MessageT](DataUpdateCoordinator[DataT]):
 
     async def _async_mark_up(self, reconnect: bool) -> None:
         self._backoff.reset()
+        self._restart_expected_until = None
         self.stats.state = "connected"
         self.stats.transport = self.transport
         self.stats.connected_since = dt_util.utcnow()

@@ -10,6 +10,8 @@ import time
 from typing import Any
 import uuid
 
+from ..secrets import remember
+
 AUDIENCE = "cozify-han"
 DEFAULT_SCOPE = "ota:write"
 TOKEN_LIFETIME = 300
@@ -64,7 +66,10 @@ class TokenIssuer:
             _b64encode(json.dumps(part, separators=(",", ":")).encode())
             for part in (header, claims)
         )
-        return f"{signing_input}.{self._sign(signing_input)}"
+        token = f"{signing_input}.{self._sign(signing_input)}"
+        # a bearer token is a credential: the test suite checks it never leaks
+        remember(token)
+        return token
 
     def _sign(self, signing_input: str) -> str:
         digest = hmac.new(self._secret, signing_input.encode("ascii"), hashlib.sha256)

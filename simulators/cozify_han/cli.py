@@ -36,6 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-solar", action="store_true", help="no rooftop PV (never exports)"
     )
+    parser.add_argument(
+        "--refuse-while-rebooting",
+        action="store_true",
+        help="reboots (POST /reboot, OTA activation) refuse connections instead "
+        "of answering 503",
+    )
 
 
 def check_arguments(
@@ -56,6 +62,7 @@ async def run(args: argparse.Namespace, stop: asyncio.Event) -> None:
         phases=args.phases,
         solar=not args.no_solar,
     )
+    simulator.reboot_refuses_connections = args.refuse_while_rebooting
     await simulator.start(host=args.host, port=args.port)
     try:
         for fault, params in faults:

@@ -35,6 +35,8 @@ class HanFault(StrEnum):
     """One-shot: the next download or upload fails validation (``invalid_firmware``)."""
     NO_OTA_ENDPOINT = "no_ota_endpoint"
     """``POST /ota`` answers 404, as on readers with only the legacy ``/update``."""
+    EXTRA_FIELDS = "extra_fields"
+    """Every REST JSON object and pushed message carries unknown extra keys (newer firmware)."""
 
 
 GLITCH_FIELDS = ("ic", "ec", "ric", "rec")

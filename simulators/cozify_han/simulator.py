@@ -17,6 +17,7 @@ import uuid
 
 from aiohttp import BodyPartReader, WSCloseCode, web
 
+from ..secrets import remember
 from .auth import AUDIENCE, DEFAULT_SCOPE, TOKEN_LIFETIME, TokenError, TokenIssuer
 from .config import (
     PASSWORD_MASK,
@@ -58,7 +59,24 @@ MALFORMED_KINDS = (
     "unknown_type",
     "numbers_as_strings",
     "missing_fields",
+    "unknown_fields",
 )
+# what a later firmware might add; EXTRA_FIELDS adds these to every JSON object
+EXTRA_FIELDS: dict[str, Any] = {
+    "schemaVersion": 2,
+    "capabilities": ["h1", "modbus", "mqtt"],
+    "extensions": {
+        "tariff": 1,
+        "quality": {"frames": 8640, "crcErrors": 0},
+        "flags": [True, False],
+    },
+}
+# the unknown_fields meter message: new top-level keys plus a nested object
+UNKNOWN_METER_FIELDS: dict[str, Any] = {
+    "tariff": 2,
+    "thd": [1.8, 2.1, 1.6],
+    "meterStatus": {"breaker": "closed", "alarms": [], "firmware": {"id": "M2.4"}},
+}
 # a client this far behind is not reading any more; it gets disconnected
 QUEUE_LIMIT = 256
 RAW_BUFFER_SIZE = 4096
@@ -145,6 +163,33 @@ def _dumps(message: dict[str, Any]) -> str:
     return json.dumps(message, separators=(",", ":"))
 
 
+def _with_fields(message: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of ``message`` with the keys of ``extra`` it lacks added."""
+    return {
+        **message,
+        **{k: copy.deepcopy(v) for k, v in extra.items() if k not in message},
+    }
+
+
+def _flag(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected a boolean, got {text!r}")
+
+
+def _remember_wifi_password(body: object, *path: str) -> None:
+    """Remember the WiFi password found at ``path`` in a request body, if any."""
+    for key in path:
+        if not isinstance(body, dict):
+            return
+        body = body.get(key)
+    if isinstance(body, str):
+        remember(body)
+
+
 class HanSimulator:
     """A simulated Cozify HAN reader serving the reader's local API over HTTP.
 
@@ -174,6 +219,7 @@ class HanSimulator:
         self._rng = random.Random(seed)
         self._uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"cozify-han:{serial}"))
         self._config = default_configuration(version)
+        remember(self.wifi_password)
         self.model = PowerModel(seed, phases, get_zone(self._config["t"]), solar=solar)
         self._meter = LiveMeter(self.model, seed, self._rng)
         self._history = HistoryStore(self.model)
@@ -215,6 +261,14 @@ class HanSimulator:
         self._timers: set[asyncio.TimerHandle] = set()
         self._push_task: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
+        # the listening socket; None while offline or in a reboot that refuses
+        # connections (the runner and its app stay, so the state survives)
+        self._server: asyncio.Server | None = None
+        self._offline = False
+        self._offline_timer: asyncio.TimerHandle | None = None
+        # a pending return to listening (end of a refusing reboot or an outage)
+        self._resume_task: asyncio.Task[None] | None = None
+        self._power_lock = asyncio.Lock()
         self._host = "127.0.0.1"
         self._port = 0
         self._stopping = asyncio.Event()
@@ -238,6 +292,9 @@ class HanSimulator:
         """Meter messages broadcast by the periodic push and ``push_meter()``."""
         self.reboot_duration: float | None = 5.0
         """Down time of reboots from ``POST /reboot`` and OTA activation."""
+        self.reboot_refuses_connections = False
+        """Whether reboots from ``POST /reboot`` and OTA activation refuse connections
+        (as a booting ESP32 does) instead of answering 503."""
         self.ota_step_seconds = 0.3
         """Time per 10 % of an OTA download and for image validation."""
         self.scan_seconds = 2.0
@@ -270,19 +327,65 @@ class HanSimulator:
             app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0
         )
         await runner.setup()
-        try:
-            await web.TCPSite(runner, host, port).start()
-        except BaseException:
-            await runner.cleanup()
-            raise
         self._runner = runner
         self._host = host
-        self._port = int(runner.addresses[0][1])
+        self._port = port
+        try:
+            await self._listen()
+        except BaseException:
+            self._runner = None
+            await runner.cleanup()
+            raise
         self._boot_mono = time.monotonic()
         self._take_reading()
-        if self.push_interval is not None:
-            self._push_task = self.spawn(self._push_loop())
+        self._start_push()
         _LOGGER.debug("HAN simulator listening on %s", self.url)
+
+    async def _listen(self) -> None:
+        """Open the listening socket on ``_host``/``_port`` for the running app."""
+        runner = self._runner
+        if runner is None or runner.server is None:
+            raise RuntimeError("simulator not started")
+        # what aiohttp's TCPSite does, but owning the asyncio.Server lets a reboot
+        # stop listening at once (synchronously) and listen again on the same port
+        server = await asyncio.get_running_loop().create_server(
+            runner.server,
+            self._host,
+            self._port,
+            reuse_address=True,
+            start_serving=False,
+        )
+        try:
+            await server.start_serving()
+        except BaseException:
+            # cancelled (stop() or go_offline() meanwhile): leave no socket behind
+            server.close()
+            raise
+        self._server = server
+        if server.sockets:
+            self._port = int(server.sockets[0].getsockname()[1])
+
+    def _stop_listening(self) -> asyncio.Server | None:
+        """Close the listening socket: new connections are refused from now on."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        return server
+
+    def _start_push(self) -> None:
+        if self.push_interval is not None and self._push_task is None:
+            self._push_task = self.spawn(self._push_loop())
+
+    def _stop_push(self) -> None:
+        if self._push_task is not None:
+            self._push_task.cancel()
+            self._push_task = None
+
+    async def _cancel_resume(self) -> None:
+        task, self._resume_task = self._resume_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     async def stop(self) -> None:
         """Close every stream, stop the server and cancel every task and timer."""
@@ -291,13 +394,14 @@ class HanSimulator:
             return
         self._runner = None
         self._stopping.set()
+        await self._cancel_resume()
         for handle in list(self._timers):
             handle.cancel()
         self._timers.clear()
-        self._reboot_timer = self._scan_timer = None
-        if self._push_task is not None:
-            self._push_task.cancel()
-            self._push_task = None
+        self._reboot_timer = self._scan_timer = self._offline_timer = None
+        self._offline = False
+        self._stop_push()
+        server = self._stop_listening()
         clients = list(self._clients)
         for client in clients:
             self._enqueue(client, CLOSE)
@@ -307,6 +411,8 @@ class HanSimulator:
                     client.abort()
             await self._wait_done(clients, 0.5)
         await runner.cleanup()
+        if server is not None:
+            await self._wait_closed(server)
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -325,6 +431,91 @@ class HanSimulator:
         except TimeoutError:
             return False
         return True
+
+    @staticmethod
+    async def _wait_closed(server: asyncio.Server) -> None:
+        # returns once every connection the server accepted is gone
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1.0):
+                await server.wait_closed()
+
+    # ---- power -------------------------------------------------------------
+
+    async def go_offline(self, duration: float | None = None) -> None:
+        """Lose power: drop every stream and connection and stop listening.
+
+        New connections are refused (ECONNREFUSED) until ``come_back()`` or, with a
+        ``duration``, until that many seconds have passed. Counters, configuration,
+        faults and OTA state are kept (a download or validation in progress fails
+        as ``interrupted``); the periodic push stops. A reboot in progress ends
+        when the power returns. No-op (apart from ``duration``) when offline.
+        """
+        if self._runner is None:
+            raise RuntimeError("simulator not started")
+        if duration is not None and (not math.isfinite(duration) or duration < 0):
+            raise ValueError("duration must be a finite number of seconds >= 0")
+        await self._cancel_resume()
+        async with self._power_lock:
+            if not self._offline:
+                await self._power_off()
+            self._cancel_timer(self._offline_timer)
+            self._offline_timer = (
+                self._call_later(duration, self._come_back_later)
+                if duration is not None
+                else None
+            )
+
+    async def _power_off(self) -> None:
+        self._offline = True
+        self._cancel_timer(self._reboot_timer)
+        self._reboot_timer = None
+        self._cancel_scan()
+        self._stop_push()
+        if self._pending_install is None:
+            self._ota.interrupted()
+        server = self._stop_listening()
+        clients = list(self._clients)
+        for client in clients:
+            client.abort()
+        if server is not None:
+            # no FIN, no close frame: the power is simply gone
+            server.abort_clients()
+        await self._wait_done(clients, 1.0)
+        if server is not None:
+            await self._wait_closed(server)
+        _LOGGER.info("Reader offline (power lost)")
+
+    async def come_back(self) -> None:
+        """Power returns: listen on the same host and port and boot afresh.
+
+        Uptime restarts at 0, the reset reason is power-on, a pending firmware
+        install is applied and the periodic push resumes. No-op when online.
+        """
+        if self._runner is None:
+            raise RuntimeError("simulator not started")
+        async with self._power_lock:
+            if not self._offline:
+                return
+            self._cancel_timer(self._offline_timer)
+            self._offline_timer = None
+            await self._listen()
+            self._offline = False
+            self._booted(power_on=True)
+            # the meter kept counting meanwhile; the first reading catches up
+            self._take_reading()
+            self._start_push()
+
+    def _come_back_later(self) -> None:
+        self._offline_timer = None
+        if self._resume_task is None:
+            self._resume_task = self.spawn(self._resume(self.come_back()))
+
+    async def _resume(self, coro: Coroutine[Any, Any, None]) -> None:
+        try:
+            await coro
+        finally:
+            if self._resume_task is asyncio.current_task():
+                self._resume_task = None
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run ``coro`` as a background task owned (and cancelled) by the simulator."""
@@ -397,6 +588,16 @@ class HanSimulator:
     def rebooting(self) -> bool:
         """Whether the simulated reader is down for a reboot."""
         return self._rebooting
+
+    @property
+    def offline(self) -> bool:
+        """Whether the reader is without power (``go_offline()``)."""
+        return self._offline
+
+    @property
+    def listening(self) -> bool:
+        """Whether new connections are accepted (False offline and in refusing reboots)."""
+        return self._server is not None
 
     @property
     def faults(self) -> dict[str, dict[str, Any]]:
@@ -523,8 +724,14 @@ class HanSimulator:
     def _stalled(self) -> bool:
         return HanFault.STALL_STREAM in self._faults
 
-    @staticmethod
-    def _frame(kind: str, message: dict[str, Any]) -> str:
+    def _extras(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Return ``message`` with the EXTRA_FIELDS keys added while that fault is on."""
+        if HanFault.EXTRA_FIELDS in self._faults:
+            return _with_fields(message, EXTRA_FIELDS)
+        return message
+
+    def _frame(self, kind: str, message: dict[str, Any]) -> str:
+        message = self._extras(message)
         text = _dumps(message)
         if kind == "ws":
             return text
@@ -614,6 +821,9 @@ class HanSimulator:
             )
         elif kind == "numbers_as_strings":
             self.broadcast(_stringify(self._take_reading().message()))
+        elif kind == "unknown_fields":
+            message = self._take_reading().message()
+            self.broadcast(_with_fields(message, UNKNOWN_METER_FIELDS))
         else:
             reading = self._current_reading()
             self.broadcast(
@@ -734,12 +944,13 @@ class HanSimulator:
     def push_meter(self) -> dict[str, Any]:
         """Take a fresh reading and broadcast it as ``HAN_METER_MESSAGE``; return it.
 
-        While STALL_STREAM is on nothing is sent and a pending glitch is kept.
+        While STALL_STREAM is on or the reader is offline nothing is sent and a
+        pending glitch is kept. With EXTRA_FIELDS the message has the extra keys.
         """
         reading = self._take_reading()
-        if self._stalled:
+        if self._stalled or self._offline:
             return reading.message()
-        message = self._publish(reading)
+        message = self._extras(self._publish(reading))
         self.broadcast(message)
         self.meter_messages_sent += 1
         return message
@@ -762,20 +973,43 @@ class HanSimulator:
         """Switch every fault off."""
         self._faults.clear()
 
-    def reboot(self, duration: float | None = 5.0) -> None:
+    def reboot(
+        self, duration: float | None = 5.0, *, refuse_connections: bool = False
+    ) -> None:
         """Reboot: push rebootPending, close streams, answer 503 until back.
 
         The reader comes back after ``duration`` seconds, or with None only when
-        ``finish_reboot()`` is called.
+        ``finish_reboot()`` is called. With ``refuse_connections`` it stops
+        listening instead, as a booting ESP32 does: new connections are refused
+        and open ones are closed (after the rebootPending push) until it is back.
         """
-        self._begin_reboot(duration, "USER_REQUEST", None)
+        if self._offline:
+            raise RuntimeError("the reader is offline; use come_back()")
+        self._begin_reboot(
+            duration, "USER_REQUEST", None, refuse_connections=refuse_connections
+        )
 
     def reboot_into(self, version: str) -> None:
         """Reboot for a firmware update; the reader comes back running ``version``."""
-        self._begin_reboot(self.reboot_duration, "OTA_UPDATE", version)
+        self._begin_reboot(
+            self.reboot_duration,
+            "OTA_UPDATE",
+            version,
+            refuse_connections=self.reboot_refuses_connections,
+        )
+
+    def _cancel_scan(self) -> None:
+        self._cancel_timer(self._scan_timer)
+        self._scan_timer = None
+        self._scan = {"status": "SCAN_FAILED"}
 
     def _begin_reboot(
-        self, duration: float | None, reason: str, install: str | None
+        self,
+        duration: float | None,
+        reason: str,
+        install: str | None,
+        *,
+        refuse_connections: bool = False,
     ) -> None:
         if install is not None:
             self._pending_install = install
@@ -787,10 +1021,11 @@ class HanSimulator:
             self.broadcast(self._state_message())
             self.drop_streams()
             self._rebooting = True
-            self._cancel_timer(self._scan_timer)
-            self._scan_timer = None
-            self._scan = {"status": "SCAN_FAILED"}
+            self._cancel_scan()
             _LOGGER.info("Rebooting (%s)", reason)
+        if refuse_connections and self._server is not None:
+            self._stop_listening()
+            self._close_connections()
         self._cancel_timer(self._reboot_timer)
         self._reboot_timer = (
             self._call_later(duration, self.finish_reboot)
@@ -798,23 +1033,67 @@ class HanSimulator:
             else None
         )
 
+    def _close_connections(self) -> None:
+        """Close every open connection once its current request is answered."""
+        runner = self._runner
+        if runner is not None and runner.server is not None:
+            for handler in runner.server.connections:
+                # idle keep-alive connections close now; a request in progress
+                # (this very POST /reboot) gets its answer first
+                handler.close()
+        if clients := list(self._clients):
+            self.spawn(self._reap_streams(clients))
+
+    async def _reap_streams(self, clients: list[_StreamClient]) -> None:
+        # the streams were told to close after the rebootPending push; cut off
+        # any whose client does not read it
+        if not await self._wait_done(clients, 1.0):
+            for client in clients:
+                if not client.done.is_set():
+                    client.abort()
+
     def finish_reboot(self) -> None:
-        """End a reboot now: the reader answers again (no-op when not rebooting)."""
-        if not self._rebooting:
+        """End a reboot now: the reader answers again (no-op when not rebooting).
+
+        After a reboot that refuses connections the reader listens again a moment
+        later (``rebooting`` stays True until it does). While offline the reboot
+        ends only when the power returns (``come_back()``).
+        """
+        if not self._rebooting or self._offline:
             return
         self._cancel_timer(self._reboot_timer)
         self._reboot_timer = None
+        if self._server is None:
+            if self._resume_task is None:
+                self._resume_task = self.spawn(self._resume(self._relisten()))
+            return
+        self._booted(power_on=False)
+
+    async def _relisten(self) -> None:
+        async with self._power_lock:
+            if self._rebooting and not self._offline and self._server is None:
+                await self._listen()
+                self._booted(power_on=False)
+
+    def _booted(self, *, power_on: bool) -> None:
+        """Finish booting: uptime restarts, a pending install is applied."""
         self._rebooting = False
         self._boot_mono = time.monotonic()
-        self._reset_reason = "RST_SW"
+        self._reset_reason = "RST_POWERON" if power_on else "RST_SW"
         self._min_free_heap = 176320
         self._state["rebootPending"] = False
+        if power_on:
+            self._state["rebootReason"] = "POWER_ON"
         if (version := self._pending_install) is not None:
             self._pending_install = None
             self._ota.installed(version)
             self._set_version(version)
             self._firmware["activeSlot"] = self._ota.active_slot
-        _LOGGER.info("Reboot finished, running %s", self.installed_version)
+        _LOGGER.info(
+            "%s, running %s",
+            "Power back" if power_on else "Reboot finished",
+            self.installed_version,
+        )
         self.broadcast(self._state_message())
 
     def set_state(self, **fields: Any) -> dict[str, Any]:
@@ -844,6 +1123,7 @@ class HanSimulator:
 
     def _apply_configuration(self, config: dict[str, Any]) -> None:
         self._config = config
+        _remember_wifi_password(config, "w", "p")
         zone = get_zone(str(config.get("t", "UTC")))
         if str(zone) != str(self.model.zone):
             self.model.zone = zone
@@ -851,6 +1131,23 @@ class HanSimulator:
     # ---- HTTP plumbing -----------------------------------------------------
 
     async def _middleware(
+        self, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        response = await self._dispatch(request, handler)
+        if (
+            HanFault.EXTRA_FIELDS in self._faults
+            and not request.path.startswith("/_sim/")
+            and isinstance(response, web.Response)
+            and not response.prepared
+            and response.content_type == "application/json"
+            and isinstance(body := response.body, bytes)
+        ):
+            message = json.loads(body)
+            if isinstance(message, dict):
+                response.body = _dumps(self._extras(message)).encode()
+        return response
+
+    async def _dispatch(
         self, request: web.Request, handler: Handler
     ) -> web.StreamResponse:
         path = request.path
@@ -1019,7 +1316,10 @@ class HanSimulator:
         return web.json_response(self._ota.activate())
 
     async def _post_setup(self, request: web.Request) -> web.StreamResponse:
-        config = validate_setup(self._config, await self._read_json(request))
+        body = await self._read_json(request)
+        # even a password the validation rejects was sent in the clear
+        _remember_wifi_password(body, "sp")
+        config = validate_setup(self._config, body)
         self._apply_configuration(config)
         self.broadcast(self._config_message())
         return web.json_response({"success": True, "message": "setup:ok"})
@@ -1029,6 +1329,7 @@ class HanSimulator:
 
     async def _post_configuration(self, request: web.Request) -> web.StreamResponse:
         body = await self._read_json(request)
+        _remember_wifi_password(body, "w", "p")
         self.configuration_posts.append(copy.deepcopy(body))
         merged, changed = validate_update(self._config, body)
         if changed:
@@ -1050,7 +1351,12 @@ class HanSimulator:
             {"success": True, "message": "reboot:ok", "rebootRequired": True}
         )
         # this request already passed the checks, so it is answered before going down
-        self._begin_reboot(self.reboot_duration, "USER_REQUEST", None)
+        self._begin_reboot(
+            self.reboot_duration,
+            "USER_REQUEST",
+            None,
+            refuse_connections=self.reboot_refuses_connections,
+        )
         return response
 
     async def _get_scan(self, request: web.Request) -> web.StreamResponse:
@@ -1252,8 +1558,17 @@ class HanSimulator:
                 raise _RequestError(400, "duration must be seconds or 'none'") from None
             if not math.isfinite(duration) or duration < 0:
                 raise _RequestError(400, "duration must be seconds or 'none'")
-        self.reboot(duration)
-        return web.json_response({"success": True, "duration": duration})
+        try:
+            refuse = _flag(request.query.get("refuse_connections", ""))
+        except ValueError as err:
+            raise _RequestError(400, f"refuse_connections: {err}") from None
+        if refuse and duration is None:
+            # /_sim/finish_reboot cannot be reached while connections are refused
+            raise _RequestError(400, "refuse_connections needs a duration")
+        self.reboot(duration, refuse_connections=refuse)
+        return web.json_response(
+            {"success": True, "duration": duration, "refuse_connections": refuse}
+        )
 
     async def _sim_finish_reboot(self, _request: web.Request) -> web.StreamResponse:
         self.finish_reboot()

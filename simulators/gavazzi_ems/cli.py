@@ -2,7 +2,9 @@
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 
 from ..params import parse_start_faults
 from .faults import EmsFault, parse_fault, validate_params
@@ -54,7 +56,11 @@ def check_arguments(
 
 
 async def run(args: argparse.Namespace, stop: asyncio.Event) -> None:
-    """Run the simulator until ``stop`` is set."""
+    """Run the simulator until ``stop`` is set.
+
+    SIGUSR1 takes the gateway offline (connections refused) and, sent again,
+    brings it back; the control endpoints share its port, so they cannot.
+    """
     faults = check_arguments(args)
     simulator = EmsSimulator(
         args.username,
@@ -64,6 +70,19 @@ async def run(args: argparse.Namespace, stop: asyncio.Event) -> None:
     )
     simulator.token_lifetime = args.token_lifetime
     await simulator.start(host=args.host, port=args.port, tls=args.tls)
+    loop = asyncio.get_running_loop()
+    toggles: set[asyncio.Task[None]] = set()
+    toggle_signal: int | None = getattr(signal, "SIGUSR1", None)
+
+    def toggle() -> None:
+        task = loop.create_task(toggle_online(simulator))
+        toggles.add(task)
+        task.add_done_callback(toggles.discard)
+
+    if toggle_signal is not None:
+        # not on Windows, nor outside the main thread
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(toggle_signal, toggle)
     try:
         for fault, params in faults:
             simulator.set_fault(fault, **params)
@@ -77,4 +96,22 @@ async def run(args: argparse.Namespace, stop: asyncio.Event) -> None:
             _LOGGER.info("Certificate SHA-256: %s", simulator.certificate_sha256)
         await stop.wait()
     finally:
+        if toggle_signal is not None:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(toggle_signal)
+        await asyncio.gather(*toggles, return_exceptions=True)
         await simulator.stop()
+
+
+async def toggle_online(simulator: EmsSimulator) -> None:
+    """Take the simulator offline, or bring it back when it is offline."""
+    if simulator.online:
+        await simulator.go_offline()
+        _LOGGER.info("Gavazzi EMS simulator offline (SIGUSR1 again: come back)")
+        return
+    try:
+        await simulator.come_back()
+    except OSError as err:
+        _LOGGER.error("Gavazzi EMS simulator cannot listen again: %s", err)
+        return
+    _LOGGER.info("Gavazzi EMS simulator back on %s (new boot)", simulator.url)

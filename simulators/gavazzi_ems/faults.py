@@ -23,6 +23,24 @@ class EmsFault(StrEnum):
     """Device ``uid`` (default 30) with its loads and signals vanishes until cleared."""
     MALFORMED_VALUES = "malformed_values"
     """Realtime ``v`` values are garbage strings, null or NaN-like strings."""
+    UNAUTHORIZED_ONCE = "unauthorized_once"
+    """One-shot: the next request with a valid token answers 401 ``token expired``."""
+    MALFORMED_JSON = "malformed_json"
+    """Realtime answers are a 200 ``application/json`` body that is not valid JSON."""
+    TRUNCATED_BODY = "truncated_body"
+    """Realtime answers announce the full Content-Length, send half, then hang up."""
+    EXTRA_FIELDS = "extra_fields"
+    """Answers carry unknown keys (top level and records), realtime an unknown uid."""
+    NUMBERS_AS_STRINGS = "numbers_as_strings"
+    """Realtime ``v`` and ``t`` are sent as JSON strings (``"1234.5"``)."""
+    MISSING_FIELD = "missing_field"
+    """Realtime records of counters and of one power signal have no ``v`` key."""
+    GLITCH_COUNTER = "glitch_counter"
+    """One-shot: the next realtime answer with counters has them 0 or lower."""
+
+
+GLITCH_MODES = ("zero", "backwards")
+"""Modes of GLITCH_COUNTER: counters read 0, or ``amount`` below the last value."""
 
 
 def parse_fault(name: str) -> EmsFault:
@@ -50,6 +68,7 @@ def validate_params(fault: EmsFault, params: dict[str, Any]) -> dict[str, Any]:
         EmsFault.SLOW_RESPONSE: ("seconds",),
         EmsFault.DEVICE_APPEARS: ("label",),
         EmsFault.DEVICE_DISAPPEARS: ("uid",),
+        EmsFault.GLITCH_COUNTER: ("mode", "amount"),
     }
     unknown = set(params) - set(allowed.get(fault, ()))
     if unknown:
@@ -75,4 +94,13 @@ def validate_params(fault: EmsFault, params: dict[str, Any]) -> dict[str, Any]:
             raise ValueError("label must be a non-empty string")
     elif fault is EmsFault.DEVICE_DISAPPEARS:
         _integer(result.setdefault("uid", 30), "uid")
+    elif fault is EmsFault.GLITCH_COUNTER:
+        if result.setdefault("mode", "zero") not in GLITCH_MODES:
+            raise ValueError(f"mode must be one of {', '.join(GLITCH_MODES)}")
+        amount = result.setdefault("amount", 5.0)
+        if isinstance(amount, bool) or not isinstance(amount, int | float):
+            raise ValueError("amount must be a number")
+        if not math.isfinite(amount) or amount <= 0:
+            raise ValueError("amount must be finite and positive")
+        result["amount"] = float(amount)
     return result

@@ -13,6 +13,13 @@ import ssl
 import time
 from typing import Any
 
+# Imported here, not when the first certificate is made: a first import under a
+# test's frozen clock would bind cryptography to the fake datetime class.
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
 TOKEN_LIFETIME = 30 * 60.0
 """Seconds a token is valid after issue (seed: 30 minutes)."""
 
@@ -84,23 +91,14 @@ class TokenIssuer:
         return claims
 
 
-def create_certificate(directory: Path, host: str) -> tuple[ssl.SSLContext, str]:
+def create_certificate(
+    directory: Path, host: str, stem: str = "ems"
+) -> tuple[ssl.SSLContext, str]:
     """Write a self-signed certificate and key to ``directory``.
 
-    Returns a server SSL context and the SHA-256 fingerprint (hex) of the
-    certificate. Raises RuntimeError when ``cryptography`` is not installed.
+    The files are ``{stem}.crt`` and ``{stem}.key``. Returns a server SSL
+    context and the SHA-256 fingerprint (hex) of the certificate.
     """
-    try:
-        from cryptography import x509
-        from cryptography.hazmat.primitives import (
-            hashes,
-            serialization,
-        )
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import NameOID
-    except ImportError as err:
-        raise RuntimeError("TLS needs the cryptography package") from err
-
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
         [
@@ -126,8 +124,8 @@ def create_certificate(directory: Path, host: str) -> tuple[ssl.SSLContext, str]
         .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
         .sign(key, hashes.SHA256())
     )
-    cert_path = directory / "ems.crt"
-    key_path = directory / "ems.key"
+    cert_path = directory / f"{stem}.crt"
+    key_path = directory / f"{stem}.key"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
         key.private_bytes(

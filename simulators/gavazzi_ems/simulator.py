@@ -4,17 +4,24 @@ import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
 import contextlib
+import copy
 from datetime import datetime
+import errno
 import json
+import logging
+import math
 from pathlib import Path
 import shutil
+import socket
+import ssl
 import tempfile
 import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
+from ..secrets import remember
 from .data import (
     HISTORY_PERIOD,
     HISTORY_RETENTION,
@@ -24,6 +31,7 @@ from .data import (
     Load,
     Signal,
     history_row,
+    is_counter,
     value,
 )
 from .faults import EmsFault, parse_fault, validate_params
@@ -31,9 +39,21 @@ from .security import TOKEN_LIFETIME, TokenError, TokenIssuer, create_certificat
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+_LOGGER = logging.getLogger(__name__)
+
 DEFAULT_LIMIT = 1000
 """Records per page when ``limit`` is not given (seed)."""
 _GARBAGE: tuple[Any, ...] = ("garbage", None, "NaN", "-.-", "inf", "")
+TOTAL_POWER_SI = 38
+"""Code of the total active power (assumed); MISSING_FIELD drops one such ``v``."""
+UNKNOWN_SIGNAL_UID = 99999
+"""Signal UID of the record EXTRA_FIELDS adds to realtime maps (not in the tree)."""
+_SCHEMA = 2
+"""Top-level ``schema`` EXTRA_FIELDS adds (beside ``generated``, epoch s)."""
+_RECORD_EXTRAS: dict[str, Any] = {
+    "q": "good-ext",
+    "x_future": {"flags": 0, "source": "later firmware"},
+}
 
 
 class _RequestError(Exception):
@@ -93,6 +113,92 @@ def _path_uid(request: web.Request) -> int:
         raise _RequestError(400, "uid must be an integer") from None
 
 
+def _is_number(item: object) -> bool:
+    return isinstance(item, int | float) and not isinstance(item, bool)
+
+
+def _bind(host: str, port: int) -> list[socket.socket]:
+    """Return sockets listening on every address of ``host`` (as TCPSite binds).
+
+    They listen on return, so connections are accepted (and queued) at once.
+    Port 0 picks a free port, the same for every address.
+    """
+    infos = socket.getaddrinfo(
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )
+    sockets: list[socket.socket] = []
+    seen: set[tuple[int, str]] = set()
+    try:
+        for family, _, _, _, address in infos:
+            key = (int(family), str(address[0]))
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                sock = socket.create_server((key[1], port), family=family, backlog=128)
+            except OSError as err:
+                # an address family the host does not enable (as asyncio does)
+                if err.errno == errno.EADDRNOTAVAIL and len(infos) > 1:
+                    continue
+                raise
+            sock.setblocking(False)
+            sockets.append(sock)
+            port = port or int(sock.getsockname()[1])
+        if not sockets:
+            raise OSError(errno.EADDRNOTAVAIL, f"cannot bind to {host}")
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def _extended_record(item: Any) -> Any:
+    if not isinstance(item, dict):
+        return item
+    record = dict(item)
+    for key, extra in _RECORD_EXTRAS.items():
+        record.setdefault(key, copy.deepcopy(extra))
+    return record
+
+
+def _extended_member(item: Any) -> Any:
+    # maps keyed by UID strings hold records (or lists of history rows)
+    if isinstance(item, list):
+        return [_extended_record(row) for row in item]
+    if isinstance(item, dict) and all(key.isdigit() for key in item):
+        return {
+            key: (
+                [_extended_record(row) for row in entry]
+                if isinstance(entry, list)
+                else _extended_record(entry)
+            )
+            for key, entry in item.items()
+        }
+    return item
+
+
+def _with_extra_fields(body: Any, generated: int) -> Any:
+    """Return ``body`` with the unknown keys a later firmware might add."""
+    if isinstance(body, list):
+        return [_extended_record(row) for row in body]
+    if not isinstance(body, dict):
+        return body
+    result = {key: _extended_member(item) for key, item in body.items()}
+    if "uid" in result:
+        result = _extended_record(result)
+    result.setdefault("schema", _SCHEMA)
+    result.setdefault("generated", generated)
+    return result
+
+
+async def _send_now(request: web.Request, response: web.StreamResponse) -> None:
+    """Write ``response`` completely before the handler goes on (then hang up)."""
+    response.force_close()
+    await response.prepare(request)
+    await response.write_eof()
+
+
 class EmsSimulator:
     """A simulated Carlo Gavazzi EMS gateway serving its REST API.
 
@@ -118,6 +224,7 @@ class EmsSimulator:
             raise ValueError("extra_signals must not be negative")
         self.username = username
         self.password = password
+        remember(password)
         self.serial = serial
         self.mac = mac
         self.firmware = firmware
@@ -131,12 +238,24 @@ class EmsSimulator:
         """Requests per path (control paths under ``/_sim`` are not counted)."""
         self.tokens_issued = 0
         """Successful logins."""
+        self.boots = 0
+        """Times the gateway started listening: 1 after start(), +1 per come-back."""
         self._tokens = TokenIssuer()
         self._faults: dict[EmsFault, dict[str, Any]] = {}
         self._appeared: int | None = None
+        self._reported: dict[int, float] = {}
         self._runner: web.AppRunner | None = None
+        self._listeners: list[asyncio.Server] = []
+        self._serving: asyncio.Task[None] | None = None
+        self._online = False
+        self._generation = 0
+        self._rebooting = False
+        self._reboot_timer: asyncio.TimerHandle | None = None
+        self._booted = time.monotonic()
         self._stopping = asyncio.Event()
         self._tempdir: Path | None = None
+        self._ssl_context: ssl.SSLContext | None = None
+        self._certificates = 1
         self._host = "127.0.0.1"
         self._port = 0
         self._tls = False
@@ -154,16 +273,16 @@ class EmsSimulator:
         if self._runner is not None:
             raise RuntimeError("simulator already started")
         self._stopping = asyncio.Event()
-        ssl_context = None
         if tls:
             self._tempdir = Path(tempfile.mkdtemp(prefix="ems-sim-"))
             try:
-                ssl_context, fingerprint = create_certificate(self._tempdir, host)
+                self._ssl_context, fingerprint = create_certificate(self._tempdir, host)
             except BaseException:
                 self._remove_tempdir()
                 raise
             self.certificate_sha256 = fingerprint
             self.certificate_path = self._tempdir / "ems.crt"
+            self._certificates = 1
 
         @web.middleware
         async def middleware(
@@ -176,30 +295,218 @@ class EmsSimulator:
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         try:
-            await web.TCPSite(runner, host, port, ssl_context=ssl_context).start()
+            sockets = _bind(host, port)
+            self._generation += 1
+            await self._serve(runner, sockets, self._generation)
         except BaseException:
             await runner.cleanup()
             self._remove_tempdir()
             raise
         self._runner = runner
         self._host = host
-        self._port = int(runner.addresses[0][1])
+        self._port = int(sockets[0].getsockname()[1])
         self._tls = tls
+        self._online = True
+        self._booted = time.monotonic()
+        self.boots += 1
 
     async def stop(self) -> None:
         """Stop the server and remove the certificate files."""
         runner = self._runner
         if runner is None:
             return
+        self._cancel_reboot()
+        self._go_down()
+        serving, self._serving = self._serving, None
+        if serving is not None:
+            await asyncio.gather(serving, return_exceptions=True)
         self._runner = None
-        self._stopping.set()
         await runner.cleanup()
         self._remove_tempdir()
         # let connection_lost callbacks scheduled by the cleanup run
         for _ in range(3):
             await asyncio.sleep(0)
 
+    # ---- connection-level life cycle ----------------------------------------
+
+    @property
+    def online(self) -> bool:
+        """Whether the simulator accepts connections (False while offline)."""
+        return self._online
+
+    @property
+    def rebooting(self) -> bool:
+        """Whether a reboot() is under way (offline until it comes back)."""
+        return self._rebooting
+
+    @property
+    def uptime(self) -> float:
+        """Seconds since the gateway last started listening (0 while offline)."""
+        return time.monotonic() - self._booted if self._online else 0.0
+
+    async def go_offline(self) -> None:
+        """Close every connection and stop listening (new ones are refused).
+
+        Installation, counters, faults, certificate and password are kept.
+        A pending reboot is called off: the simulator stays offline until
+        come_back().
+        """
+        self._require_started()
+        self._cancel_reboot()
+        self._go_down()
+        serving = self._serving
+        if serving is not None and not serving.done():
+            await asyncio.gather(serving, return_exceptions=True)
+        for _ in range(3):
+            await asyncio.sleep(0)
+
+    async def come_back(self) -> None:
+        """Listen again on the same host, port and certificate, freshly booted.
+
+        Every token issued before is invalid (a new signing key) and the uptime
+        restarts at 0. No-op while online; ends a pending reboot early.
+        """
+        self._require_started()
+        self._cancel_reboot()
+        if not self._online:
+            self._bring_up()
+        serving = self._serving
+        if serving is not None and not serving.done():
+            await serving
+
+    def reboot(self, duration: float = 10.0) -> None:
+        """Go offline now and come_back() after ``duration`` seconds.
+
+        The come-back is a ``loop.call_later`` timer, so a test moving a frozen
+        clock (``async_fire_time_changed``) runs it.
+        """
+        if not math.isfinite(duration) or duration < 0:
+            raise ValueError("duration must be finite and not negative")
+        self._require_started()
+        loop = asyncio.get_running_loop()
+        self._cancel_reboot()
+        self._go_down()
+        self._rebooting = True
+        self._reboot_timer = loop.call_later(duration, self._finish_reboot)
+
+    def change_password(self, password: str) -> None:
+        """Accept only ``password`` from now on; every issued token is revoked."""
+        if not password:
+            raise ValueError("password must not be empty")
+        self.password = password
+        remember(password)
+        self._tokens.revoke_all()
+
+    async def rotate_certificate(self) -> None:
+        """Serve a new self-signed certificate for the same host (TLS only).
+
+        New connections get it (``certificate_sha256`` and ``certificate_path``
+        follow); open connections (keep-alive ones too) are closed, so clients
+        handshake again.
+        """
+        self._new_certificate()
+        self._drop_connections()
+        for _ in range(3):
+            await asyncio.sleep(0)
+
+    def _require_started(self) -> web.AppRunner:
+        if self._runner is None:
+            raise RuntimeError("simulator not started")
+        return self._runner
+
+    async def _serve(
+        self, runner: web.AppRunner, sockets: list[socket.socket], generation: int
+    ) -> None:
+        server = runner.server
+        assert server is not None
+        loop = asyncio.get_running_loop()
+        listeners: list[asyncio.Server] = []
+        try:
+            for sock in sockets:
+                listener = await loop.create_server(
+                    server, sock=sock, ssl=self._ssl_context
+                )
+                listeners.append(listener)
+        except Exception:
+            for listener in listeners:
+                listener.close()
+            for sock in sockets[len(listeners) :]:
+                sock.close()
+            if generation == self._generation:
+                self._online = False
+            raise
+        if generation != self._generation:
+            # taken offline again while the listeners were starting
+            for listener in listeners:
+                listener.close()
+            self._drop_connections()
+            return
+        self._listeners = listeners
+
+    def _go_down(self) -> None:
+        """Stop listening and cut every connection, synchronously."""
+        self._generation += 1
+        self._online = False
+        listeners, self._listeners = self._listeners, []
+        for listener in listeners:
+            listener.close()
+        self._stopping.set()
+        self._drop_connections()
+
+    def _drop_connections(self) -> None:
+        server = self._runner.server if self._runner is not None else None
+        if server is not None:
+            for connection in server.connections:
+                connection.force_close()
+
+    def _bring_up(self) -> None:
+        """Listen again (the socket is bound on return) as a freshly booted gateway."""
+        runner = self._require_started()
+        sockets = _bind(self._host, self._port)
+        self._online = True
+        self._generation += 1
+        self._stopping = asyncio.Event()
+        self._tokens.revoke_all()
+        self._booted = time.monotonic()
+        self.boots += 1
+        self._serving = asyncio.get_running_loop().create_task(
+            self._serve(runner, sockets, self._generation), eager_start=True
+        )
+
+    def _finish_reboot(self) -> None:
+        self._reboot_timer = None
+        self._rebooting = False
+        try:
+            self._bring_up()
+        except OSError as err:
+            _LOGGER.error(
+                "EMS simulator cannot listen on %s:%s again: %s",
+                self._host,
+                self._port,
+                err,
+            )
+
+    def _cancel_reboot(self) -> None:
+        if self._reboot_timer is not None:
+            self._reboot_timer.cancel()
+            self._reboot_timer = None
+        self._rebooting = False
+
+    def _new_certificate(self) -> None:
+        """Load a new certificate into the live SSL context (new handshakes)."""
+        self._require_started()
+        if self._ssl_context is None or self._tempdir is None:
+            raise RuntimeError("rotate_certificate needs a simulator started with TLS")
+        self._certificates += 1
+        name = f"ems-{self._certificates}"
+        _, fingerprint = create_certificate(self._tempdir, self._host, name)
+        certificate = self._tempdir / f"{name}.crt"
+        self._ssl_context.load_cert_chain(certificate, self._tempdir / f"{name}.key")
+        self.certificate_sha256 = fingerprint
+        self.certificate_path = certificate
+
     def _remove_tempdir(self) -> None:
+        self._ssl_context = None
         if self._tempdir is not None:
             shutil.rmtree(self._tempdir, ignore_errors=True)
             self._tempdir = None
@@ -232,10 +539,12 @@ class EmsSimulator:
 
     def issue_token(self, lifetime: float | None = None) -> str:
         """Return a valid token without a login (``lifetime`` s, default 30 min)."""
-        return self._tokens.issue(
+        token = self._tokens.issue(
             self.username,
             self.token_lifetime if lifetime is None else lifetime,
         )
+        remember(token)
+        return token
 
     def expire_tokens_now(self) -> None:
         """End every token issued so far early (401); logging in again works."""
@@ -297,7 +606,9 @@ class EmsSimulator:
             self.requests[path] += 1
             failure = self._faults.get(EmsFault.HTTP_ERROR)
             if failure is not None and path.startswith(str(failure["path"])):
-                return _error(int(failure["status"]), "unable to process request")
+                return self._api_error(
+                    int(failure["status"]), "unable to process request"
+                )
             slow = self._faults.get(EmsFault.SLOW_RESPONSE)
             if slow is not None:
                 await self._sleep(float(slow["seconds"]))
@@ -307,11 +618,47 @@ class EmsSimulator:
                 else None
             )
             if reason is not None:
-                return _error(401, reason)
+                return self._api_error(401, reason)
         try:
             return await handler(request)
         except _RequestError as err:
-            return _error(err.status, err.message)
+            if path.startswith("/_sim/"):
+                return _error(err.status, err.message)
+            return self._api_error(err.status, err.message)
+
+    def _reply(self, body: Any, status: int = 200) -> web.Response:
+        """Answer JSON from the API (EXTRA_FIELDS adds unknown keys)."""
+        return web.json_response(self._shaped(body), status=status)
+
+    def _api_error(self, status: int, message: str) -> web.Response:
+        return self._reply({"error": message}, status)
+
+    def _shaped(self, body: Any) -> Any:
+        if EmsFault.EXTRA_FIELDS in self._faults:
+            return _with_extra_fields(body, int(time.time()))
+        return body
+
+    async def _realtime_reply(
+        self, request: web.Request, body: Any
+    ) -> web.StreamResponse:
+        """Answer realtime JSON, garbled by MALFORMED_JSON and TRUNCATED_BODY."""
+        text = json.dumps(self._shaped(body))
+        if EmsFault.MALFORMED_JSON in self._faults:
+            # a proper prefix of a JSON object is never valid JSON
+            text = text[: len(text) // 2]
+        if EmsFault.TRUNCATED_BODY not in self._faults:
+            return web.Response(text=text, content_type="application/json")
+        data = text.encode()
+        response = web.StreamResponse(
+            headers={hdrs.CONTENT_TYPE: "application/json; charset=utf-8"}
+        )
+        response.content_length = len(data)
+        await response.prepare(request)
+        await response.write(data[: len(data) // 2])
+        # Hang up mid-body. aiohttp treats the failing end of the response as
+        # a client that went away: no traceback is logged.
+        request.protocol.force_close()
+        return response
 
     def _auth_failure(self, request: web.Request) -> str | None:
         header = request.headers.get("Authorization", "")
@@ -323,6 +670,8 @@ class EmsSimulator:
         except TokenError as err:
             return str(err)
         if EmsFault.EXPIRE_TOKENS in self._faults:
+            return "token expired"
+        if self._faults.pop(EmsFault.UNAUTHORIZED_ONCE, None) is not None:
             return "token expired"
         return None
 
@@ -368,6 +717,9 @@ class EmsSimulator:
                 web.post("/_sim/devices", self._sim_add_device),
                 web.delete("/_sim/devices/{uid}", self._sim_remove_device),
                 web.post("/_sim/tokens/expire", self._sim_expire_tokens),
+                web.post("/_sim/reboot", self._sim_reboot),
+                web.post("/_sim/password", self._sim_password),
+                web.post("/_sim/certificate", self._sim_certificate),
             ]
         )
 
@@ -420,6 +772,75 @@ class EmsSimulator:
             record["v"] = _GARBAGE[(signal.uid + sample) % len(_GARBAGE)]
         return record
 
+    def _realtime_records(
+        self, signals: list[Signal], now: float, *, unknown: bool = False
+    ) -> dict[str, dict[str, Any]]:
+        """Realtime records by UID string with the record faults applied.
+
+        ``unknown`` adds the EXTRA_FIELDS record of a signal the tree lacks.
+        """
+        records = {str(signal.uid): self._realtime(signal, now) for signal in signals}
+        counters = [signal for signal in signals if is_counter(signal)]
+        glitch = self._faults.pop(EmsFault.GLITCH_COUNTER, None) if counters else None
+        for signal in counters:
+            record = records[str(signal.uid)]
+            if glitch is not None:
+                record["v"] = self._glitched(signal, glitch, now)
+            elif _is_number(record.get("v")):
+                self._reported[signal.uid] = float(record["v"])
+        if EmsFault.MISSING_FIELD in self._faults:
+            power = self._missing_power_uid()
+            for signal in signals:
+                if is_counter(signal) or signal.uid == power:
+                    records[str(signal.uid)].pop("v", None)
+        if unknown and EmsFault.EXTRA_FIELDS in self._faults:
+            uid = self._unknown_uid()
+            records[str(uid)] = {
+                "uid": uid,
+                "si": 29,
+                "v": 230.0,
+                "t": int(now) * 1000,
+                "s": 1,
+                "r": 0,
+            }
+        if EmsFault.NUMBERS_AS_STRINGS in self._faults:
+            for record in records.values():
+                for key in ("v", "t"):
+                    if _is_number(record.get(key)):
+                        record[key] = str(record[key])
+        return records
+
+    def _glitched(self, signal: Signal, glitch: dict[str, Any], now: float) -> float:
+        if glitch["mode"] == "zero":
+            return 0
+        previous = self._reported.get(signal.uid)
+        if previous is None:
+            previous = value(self.installation.load_of(signal), signal, int(now))
+        return round(previous - float(glitch["amount"]), 3)
+
+    def _missing_power_uid(self) -> int | None:
+        # the total active power of the lowest-UID load (main meter: UID 12)
+        return min(
+            (
+                signal.uid
+                for signal in self.installation.visible_signals()
+                if signal.si == TOTAL_POWER_SI
+            ),
+            default=None,
+        )
+
+    def _unknown_uid(self) -> int:
+        taken = {
+            signal.uid
+            for device in self.installation.devices.values()
+            for load in device.loads
+            for signal in load.signals
+        }
+        uid = UNKNOWN_SIGNAL_UID
+        while uid in taken:
+            uid += 1
+        return uid
+
     @staticmethod
     def _history_range(request: web.Request, now: float) -> tuple[int, int]:
         # start/end are epoch ms (seed); default: the last 24 hours
@@ -456,7 +877,7 @@ class EmsSimulator:
     # ---- handlers: public and system ----------------------------------------
 
     async def _get_version(self, _request: web.Request) -> web.StreamResponse:
-        return web.json_response({"api_ver": 1})
+        return self._reply({"api_ver": 1})
 
     async def _post_login(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -471,18 +892,18 @@ class EmsSimulator:
         if username != self.username or password != self.password:
             raise _RequestError(401, "invalid credentials")
         self.tokens_issued += 1
-        return web.json_response({"token": self.issue_token()})
+        return self._reply({"token": self.issue_token()})
 
     def _simple(self, key: str, attribute: str) -> Handler:
         async def handler(_request: web.Request) -> web.StreamResponse:
-            return web.json_response({key: getattr(self, attribute)})
+            return self._reply({key: getattr(self, attribute)})
 
         return handler
 
     async def _get_date(self, _request: web.Request) -> web.StreamResponse:
         now = datetime.now(self.zone)
         offset = now.strftime("%z")
-        return web.json_response(
+        return self._reply(
             {
                 "date": now.strftime("%Y-%m-%d %H:%M:%S"),
                 "tz": f"{offset[:3]}:{offset[3:]} {now.tzname()}",
@@ -499,15 +920,15 @@ class EmsSimulator:
             if (uids is None or device.uid in uids)
             and (protocol is None or protocol in device.protocols)
         }
-        return web.json_response({"devices": devices})
+        return self._reply({"devices": devices})
 
     async def _get_device(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(self._device(_path_uid(request)).as_json())
+        return self._reply(self._device(_path_uid(request)).as_json())
 
     async def _get_device_loads(self, request: web.Request) -> web.StreamResponse:
         device = self._device(_path_uid(request))
         loads = {str(load.uid): load.as_json() for load in device.loads}
-        return web.json_response({"loads": loads})
+        return self._reply({"loads": loads})
 
     async def _get_loads(self, request: web.Request) -> web.StreamResponse:
         uids, protocol = _uids(request), _protocol(request)
@@ -517,10 +938,10 @@ class EmsSimulator:
             if (uids is None or load.uid in uids)
             and (protocol is None or load.protocol == protocol)
         }
-        return web.json_response({"loads": loads})
+        return self._reply({"loads": loads})
 
     async def _get_load(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(self._load(_path_uid(request)).as_json())
+        return self._reply(self._load(_path_uid(request)).as_json())
 
     def _filtered_page(self, request: web.Request) -> list[Signal]:
         uids = _uids(request)
@@ -534,16 +955,16 @@ class EmsSimulator:
 
     async def _get_signals(self, request: web.Request) -> web.StreamResponse:
         signals = self._filtered_page(request)
-        return web.json_response(
+        return self._reply(
             {"signals": {str(signal.uid): signal.as_json() for signal in signals}}
         )
 
     async def _get_signal(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(self._signal(_path_uid(request)).as_json())
+        return self._reply(self._signal(_path_uid(request)).as_json())
 
     async def _get_owner_signals(self, request: web.Request) -> web.StreamResponse:
         signals = self._owner_signals(request)
-        return web.json_response(
+        return self._reply(
             {"signals": {str(signal.uid): signal.as_json() for signal in signals}}
         )
 
@@ -552,23 +973,22 @@ class EmsSimulator:
     async def _get_realtime(self, request: web.Request) -> web.StreamResponse:
         # pages count signals of the full list; disabled ones have no sample
         signals, now = self._filtered_page(request), time.time()
-        realtime = {
-            str(signal.uid): self._realtime(signal, now)
-            for signal in self._enabled(signals)
-        }
-        return web.json_response({"realtime": realtime})
+        # the unknown EXTRA_FIELDS record only on page 1: pages stay finite
+        first_page = _page(request)[1] == 1
+        realtime = self._realtime_records(
+            self._enabled(signals), now, unknown=first_page
+        )
+        return await self._realtime_reply(request, {"realtime": realtime})
 
     async def _get_signal_realtime(self, request: web.Request) -> web.StreamResponse:
         signal = self._signal(_path_uid(request))
-        return web.json_response(self._realtime(signal, time.time()))
+        record = self._realtime_records([signal], time.time())[str(signal.uid)]
+        return await self._realtime_reply(request, record)
 
     async def _get_owner_realtime(self, request: web.Request) -> web.StreamResponse:
         signals, now = self._owner_signals(request), time.time()
-        realtime = {
-            str(signal.uid): self._realtime(signal, now)
-            for signal in self._enabled(signals)
-        }
-        return web.json_response({"realtime": realtime})
+        realtime = self._realtime_records(self._enabled(signals), now, unknown=True)
+        return await self._realtime_reply(request, {"realtime": realtime})
 
     # ---- handlers: history ---------------------------------------------------
 
@@ -596,33 +1016,33 @@ class EmsSimulator:
             for signal in self.installation.visible_signals()
             if uids is None or signal.uid in uids
         ]
-        return web.json_response({"history": self._history_map(request, signals)})
+        return self._reply({"history": self._history_map(request, signals)})
 
     async def _get_owner_history(self, request: web.Request) -> web.StreamResponse:
         signals = self._owner_signals(request)
-        return web.json_response({"history": self._history_map(request, signals)})
+        return self._reply({"history": self._history_map(request, signals)})
 
     async def _get_signal_history(self, request: web.Request) -> web.StreamResponse:
         signal = self._signal(_path_uid(request))
-        return web.json_response(
+        return self._reply(
             self._history_map(request, [signal]).get(str(signal.uid), [])
         )
 
     async def _get_history_last(self, request: web.Request) -> web.StreamResponse:
         signals, now = self._enabled(self._filtered_page(request)), time.time()
         last = {str(signal.uid): self._last_row(signal, now) for signal in signals}
-        return web.json_response({"history": last})
+        return self._reply({"history": last})
 
     async def _get_owner_last(self, request: web.Request) -> web.StreamResponse:
         signals, now = self._enabled(self._owner_signals(request)), time.time()
         last = {str(signal.uid): self._last_row(signal, now) for signal in signals}
-        return web.json_response({"history": last})
+        return self._reply({"history": last})
 
     async def _get_signal_last(self, request: web.Request) -> web.StreamResponse:
         signal = self._signal(_path_uid(request))
         if not signal.enable:
             raise _RequestError(404, "no history for a disabled signal")
-        return web.json_response(self._last_row(signal, time.time()))
+        return self._reply(self._last_row(signal, time.time()))
 
     # ---- control endpoints -----------------------------------------------------
 
@@ -637,6 +1057,8 @@ class EmsSimulator:
                 "tokens_issued": self.tokens_issued,
                 "requests": dict(self.requests),
                 "certificate_sha256": self.certificate_sha256,
+                "uptime": round(self.uptime, 3),
+                "boots": self.boots,
             }
         )
 
@@ -692,3 +1114,38 @@ class EmsSimulator:
         except _RequestError as err:
             return _error(err.status, err.message)
         return web.json_response({})
+
+    async def _sim_reboot(self, request: web.Request) -> web.StreamResponse:
+        try:
+            duration = float(request.query.get("duration", "10"))
+        except ValueError:
+            return _error(400, "duration must be a number of seconds")
+        if not math.isfinite(duration) or duration < 0:
+            return _error(400, "duration must be finite and not negative")
+        # answer first: going down closes this connection too
+        response = web.json_response({"rebooting": True, "duration": duration})
+        await _send_now(request, response)
+        self.reboot(duration)
+        return response
+
+    async def _sim_password(self, request: web.Request) -> web.StreamResponse:
+        try:
+            body = await request.json()
+        except ValueError:
+            return _error(400, "body is not valid JSON")
+        password = body.get("password") if isinstance(body, dict) else None
+        if not isinstance(password, str) or not password:
+            return _error(400, 'body must be {"password": "<new password>"}')
+        self.change_password(password)
+        return web.json_response({"changed": True})
+
+    async def _sim_certificate(self, request: web.Request) -> web.StreamResponse:
+        try:
+            self._new_certificate()
+        except RuntimeError as err:
+            return _error(409, str(err))
+        # answer first: the rotation closes every open connection, this one too
+        response = web.json_response({"certificate_sha256": self.certificate_sha256})
+        await _send_now(request, response)
+        self._drop_connections()
+        return response

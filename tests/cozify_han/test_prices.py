@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
@@ -12,23 +13,64 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.energy_gateways.devices.cozify_han.models import (
     parse_compact_data,
 )
-from simulators.cozify_han import HanSimulator
 
 from .conftest import READER
 
 
-@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+def _at(instant: str, time_zone: str, slots_today: int, name: str) -> Any:
+    """A case with time frozen at `instant` (UTC) before the reader and HA start."""
+    return pytest.param(
+        instant,
+        time_zone,
+        slots_today,
+        marks=pytest.mark.freeze_time(instant),
+        id=name,
+    )
+
+
+# The simulated reader lives in Europe/Helsinki and publishes the next day's prices
+# from 14:00 its time. The sensors' "today" is Home Assistant's local day, so the
+# number of slots in it tells a 23- or 25-hour (DST) day from an ordinary one.
+PRICE_CASES = [
+    _at("2026-11-22 10:00:00+00:00", "Europe/Helsinki", 96, "before-tomorrows-prices"),
+    _at("2026-11-22 13:30:00+00:00", "Europe/Helsinki", 96, "with-tomorrows-prices"),
+    _at("2026-11-22 10:15:00+00:00", "Europe/Helsinki", 96, "on-a-slot-boundary"),
+    _at("2026-11-22 21:59:59+00:00", "Europe/Helsinki", 96, "last-second-of-the-day"),
+    _at("2027-03-28 10:00:00+00:00", "Europe/Helsinki", 92, "helsinki-23-hour-day"),
+    _at(
+        "2027-03-28 00:50:00+00:00",
+        "Europe/Helsinki",
+        92,
+        "helsinki-02-50-before-03-00-skips",
+    ),
+    _at("2026-10-25 10:00:00+00:00", "Europe/Helsinki", 100, "helsinki-25-hour-day"),
+    _at("2026-10-25 01:30:00+00:00", "Europe/Helsinki", 100, "helsinki-03-30-repeated"),
+    # HA in another zone than the reader: its day spans two reader days.
+    _at("2026-11-01 13:00:00+00:00", "US/Pacific", 100, "pacific-25-hour-day"),
+    _at("2027-03-14 13:00:00+00:00", "US/Pacific", 92, "pacific-23-hour-day"),
+]
+
+
+@pytest.fixture
+async def local_time_zone(hass: HomeAssistant, time_zone: str) -> None:
+    """Home Assistant's time zone, set before the entry is."""
+    await hass.config.async_set_time_zone(time_zone)
+
+
+@pytest.mark.parametrize(("instant", "time_zone", "slots_today"), PRICE_CASES)
+@pytest.mark.usefixtures("entity_registry_enabled_by_default", "local_time_zone")
 async def test_price_sensors_follow_the_slots(
-    hass: HomeAssistant, setup_han: MockConfigEntry, han_simulator: HanSimulator
+    hass: HomeAssistant, setup_han: MockConfigEntry, instant: str, slots_today: int
 ) -> None:
     """Current, next, and today's lowest/highest/average prices in major units."""
+    now = dt_util.utcnow()
+    assert now == datetime.fromisoformat(instant)  # the clock is frozen
     state = hass.states.get(f"sensor.{READER}_electricity_price")
     assert state is not None
     assert state.attributes["unit_of_measurement"] == "EUR/kWh"
     slots = state.attributes["prices"]
     assert slots
     assert {"start", "end", "price"} <= set(slots[0])
-    now = datetime.now(UTC)
     current = next(
         s
         for s in slots
@@ -39,12 +81,14 @@ async def test_price_sensors_follow_the_slots(
     assert float(hass.states.get(f"sensor.{READER}_next_price").state) == pytest.approx(  # type: ignore[union-attr]
         upcoming["price"]
     )
-    day_start = dt_util.start_of_local_day()
+    # Slots starting on HA's local date (not "within 24 h": DST days differ).
     today = [
         s["price"]
         for s in slots
-        if 0 <= (datetime.fromisoformat(s["start"]) - day_start).total_seconds() < 86400
+        if dt_util.as_local(datetime.fromisoformat(s["start"])).date()
+        == dt_util.now().date()
     ]
+    assert len(today) == slots_today
     low = hass.states.get(f"sensor.{READER}_today_s_lowest_price")
     high = hass.states.get(f"sensor.{READER}_today_s_highest_price")
     average = hass.states.get(f"sensor.{READER}_today_s_average_price")

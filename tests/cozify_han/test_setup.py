@@ -53,6 +53,14 @@ async def test_setup_creates_devices_and_entities(
     assert float(energy.state) > 0
 
 
+# The reader's price slots (dates and prices) are state attributes, and the
+# simulator derives them from the current time: a fixed instant keeps them fixed.
+# 12:00 in the reader's time zone (Europe/Helsinki), before the next day's prices
+# are published, so the snapshot holds exactly one day of slots.
+SNAPSHOT_TIME = "2026-11-22 10:00:00+00:00"
+
+
+@pytest.mark.freeze_time(SNAPSHOT_TIME)
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_entities_snapshot(
     hass: HomeAssistant,
@@ -60,7 +68,11 @@ async def test_entities_snapshot(
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
 ) -> None:
-    """Registry entries and state attributes of every entity (values vary, so not them)."""
+    """Registry entries and state attributes of every entity (values vary, so not them).
+
+    Time is frozen (the marker requests `freezer` before `hass` and the simulator):
+    the price slots in the attributes are then the same on any day.
+    """
     han_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(han_entry.entry_id)
     await hass.async_block_till_done()

@@ -149,6 +149,7 @@ async def test_diagnostics_while_the_gateway_is_unreachable(
 ) -> None:
     """The last data and the failure are there when the gateway stops answering."""
     simulator.set_fault(EmsFault.HTTP_ERROR, status=503)
+    await poll(entry)  # one failed cycle keeps the last values
     await poll(entry)
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
     polling = diagnostics["device"]["polling"]

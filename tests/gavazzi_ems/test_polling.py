@@ -292,6 +292,46 @@ async def test_failed_cycle_rereads_the_tree_and_recovers(
     assert not [record for record in caplog.records if record.exc_info]
 
 
+async def test_one_failed_cycle_keeps_the_values(
+    hass: HomeAssistant,
+    setup_ems: MockConfigEntry,
+    ems_simulator: EmsSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A single failed poll is no outage: values stay, nothing is logged."""
+    caplog.set_level(logging.INFO)
+    before = _state(hass, POWER)
+    ems_simulator.set_fault(EmsFault.HTTP_ERROR, status=503)
+    await poll(setup_ems)
+    assert _state(hass, POWER) == before
+    assert _coordinator(setup_ems).last_update_success
+    ems_simulator.clear_fault(EmsFault.HTTP_ERROR)
+    await poll(setup_ems)
+    # The next failure is held back again: the good poll started a new count.
+    ems_simulator.set_fault(EmsFault.HTTP_ERROR, status=503)
+    await poll(setup_ems)
+    assert _state(hass, POWER) != STATE_UNAVAILABLE
+    await poll(setup_ems)
+    assert _state(hass, POWER) == STATE_UNAVAILABLE
+    assert "device busy (503)" in str(_coordinator(setup_ems).last_exception)
+    assert [r.levelname for r in caplog.records if r.levelno >= logging.WARNING] == [
+        "ERROR"
+    ]
+
+
+async def test_unreadable_answer_is_not_reported_as_unreachable(
+    hass: HomeAssistant, setup_ems: MockConfigEntry, ems_simulator: EmsSimulator
+) -> None:
+    """A gateway that answers 404/410 or garbage is there: the error says so."""
+    ems_simulator.set_fault(EmsFault.HTTP_ERROR, status=410, path="/v1/signals")
+    await poll(setup_ems)
+    await poll(setup_ems)
+    error = str(_coordinator(setup_ems).last_exception)
+    assert "no longer offers" in error
+    assert "410" in error
+    assert "Cannot reach" not in error
+
+
 # -- tokens -------------------------------------------------------------------
 
 

@@ -21,6 +21,10 @@ class InvalidResponse(GatewayError):
     """The device answered, but not with what the API document describes."""
 
 
+class EndpointGone(InvalidResponse):
+    """The device answered 404/410 for an endpoint it offered before (new firmware)."""
+
+
 class InvalidAuth(GatewayError):
     """The credentials or token were rejected."""
 

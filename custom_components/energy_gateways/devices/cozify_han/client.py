@@ -152,6 +152,8 @@ class HanClient:
         response = await self._request(path, method, **kwargs)
         try:
             return await read(response)
+        except aiohttp.ClientPayloadError as err:
+            raise InvalidResponse(f"{path}: the answer was cut short") from err
         except (aiohttp.ClientError, TimeoutError) as err:
             raise CannotConnect(f"{path}: {err}") from err
 

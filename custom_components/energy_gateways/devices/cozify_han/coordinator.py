@@ -16,7 +16,7 @@ from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from ...const import DOMAIN, LOGGER
-from ...coordinator import PushCoordinator
+from ...coordinator import PushCoordinator, update_failed
 from ...repairs import async_create_reboot_issue, async_delete_reboot_issue
 from ...statistics import HistoryImporter
 from ...totals import MonotonicTotals
@@ -25,6 +25,7 @@ from .client import HanClient, Transport
 from .data import HanData
 from .history import async_import_history
 from .models import (
+    REBOOTING,
     Configuration,
     HanInfo,
     HanMessage,
@@ -70,11 +71,7 @@ class HanCoordinator(PushCoordinator[HanData, HanMessage]):
         try:
             info = await self.client.get_info()
         except GatewayError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="cannot_connect",
-                translation_placeholders={"host": self.client.host, "error": str(err)},
-            ) from err
+            raise update_failed(err, self.client.host) from err
         assert self.config_entry is not None
         if info.unique_id != self.config_entry.unique_id:
             # Another reader took this address; DHCP discovery or reconfigure fixes it.
@@ -157,6 +154,7 @@ class HanCoordinator(PushCoordinator[HanData, HanMessage]):
     async def async_reboot(self) -> None:
         """Restart the reader; a restart the settings were waiting for is done."""
         await self.client.reboot()
+        self.async_expect_restart()
         self._async_restarted()
 
     @callback
@@ -217,6 +215,8 @@ class HanCoordinator(PushCoordinator[HanData, HanMessage]):
         self.async_publish()
 
     def _set_ota(self, ota: OtaState) -> None:
+        if ota.status == REBOOTING:
+            self.async_expect_restart()  # into the new firmware
         self.data.ota = ota
         for waiter in self._ota_waiters:
             if not waiter.done():
@@ -256,6 +256,8 @@ class HanCoordinator(PushCoordinator[HanData, HanMessage]):
         )
 
     def _apply_info(self, data: HanData, info: HanInfo) -> None:
+        if info.reboot_pending:
+            self.async_expect_restart()
         if info.version and info.version != data.info.version:
             self._update_sw_version(info.version)
         data.info = info

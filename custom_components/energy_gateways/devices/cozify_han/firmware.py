@@ -11,17 +11,9 @@ import asyncio
 from ...const import LOGGER
 from ...entity import device_errors_as_ha_errors, ha_error
 from .coordinator import HanCoordinator
-from .models import OtaState
+from .models import BUSY, FAILED, READY_TO_REBOOT, REBOOTING, OtaState
 
-# OTA states (see the API document's OTA lifecycle).
-UPDATE_AVAILABLE = "UPDATE_AVAILABLE"
-READY_TO_REBOOT = "READY_TO_REBOOT"
-REBOOTING = "REBOOTING"
-FAILED = "FAILED"
-SUCCESS = "SUCCESS"
-BUSY = frozenset(
-    {"DOWNLOAD_IN_PROGRESS", "VALIDATING", "INSTALL_IN_PROGRESS", REBOOTING}
-)
+__all__ = ["FAILED", "READY_TO_REBOOT"]  # the button descriptions' vocabulary
 # Download and validation of a ~2 MB image over the reader's cloud link.
 INSTALL_TIMEOUT = 600.0
 

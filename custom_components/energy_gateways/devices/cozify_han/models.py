@@ -135,6 +135,17 @@ class Configuration:
     reboot_on_cloud_failure: bool | None = None
 
 
+# OTA states (see the API document's OTA lifecycle).
+UPDATE_AVAILABLE = "UPDATE_AVAILABLE"
+READY_TO_REBOOT = "READY_TO_REBOOT"
+REBOOTING = "REBOOTING"
+FAILED = "FAILED"
+SUCCESS = "SUCCESS"
+BUSY = frozenset(
+    {"DOWNLOAD_IN_PROGRESS", "VALIDATING", "INSTALL_IN_PROGRESS", REBOOTING}
+)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OtaState:
     """OTA lifecycle (`GET /ota`, HAN_OTA_MESSAGE)."""

@@ -29,6 +29,7 @@ from ...transport.errors import (
     CannotConnect,
     CertificateMismatch,
     DeviceBusy,
+    EndpointGone,
     InvalidAuth,
     InvalidResponse,
     UntrustedCertificate,
@@ -170,6 +171,8 @@ class EmsClient:
             raise CertificateMismatch(f"{path}: the certificate changed") from err
         except aiohttp.ClientConnectorCertificateError as err:
             raise UntrustedCertificate(f"{path}: untrusted certificate") from err
+        except aiohttp.ClientPayloadError as err:
+            raise InvalidResponse(f"{path}: the answer was cut short") from err
         except aiohttp.ClientError as err:
             raise CannotConnect(f"{path}: {type(err).__name__}") from err
         except ValueError as err:
@@ -178,7 +181,9 @@ class EmsClient:
             raise InvalidAuth(f"{path}: rejected (401)")
         if status == 503:
             raise DeviceBusy(f"{path}: device busy (503)")
-        if status in (400, 404):
+        if status in (404, 410):
+            raise EndpointGone(f"{path}: HTTP {status}")
+        if status == 400:
             raise InvalidResponse(f"{path}: HTTP {status}")
         raise CannotConnect(f"{path}: HTTP {status}")
 
@@ -193,9 +198,16 @@ class EmsClient:
         return await self._send("GET", path, token, params=params)
 
     async def _paged(
-        self, path: str, params: Mapping[str, str], *, total: int | None = None
+        self,
+        path: str,
+        key: str,
+        params: Mapping[str, str],
+        *,
+        total: int | None = None,
     ) -> list[Mapping[str, Any]]:
-        """Read pages 1..n of a list endpoint; return each page's UID map.
+        """Read pages 1..n of a list endpoint; return each page (its map under `key`).
+
+        Keys other than `key` (a later firmware's additions) are ignored.
 
         Without `total` the last page is the first one with fewer than
         `PAGE_SIZE` records (a history row counts as one record). With `total`
@@ -211,7 +223,7 @@ class EmsClient:
                     path, {**params, "limit": str(PAGE_SIZE), "page": str(page)}
                 )
             )
-            items = next(iter(payload.values()), None) if len(payload) == 1 else None
+            items = payload.get(key)
             if not isinstance(items, dict):
                 raise InvalidResponse(f"{path}: page {page} is not a map")
             if page > 1 and items and items == previous:
@@ -318,7 +330,7 @@ class EmsClient:
     async def get_signals(self) -> dict[int, Signal]:
         """Every signal, keyed by UID (all pages)."""
         signals: dict[int, Signal] = {}
-        for page in await self._paged("/v1/signals", {}):
+        for page in await self._paged("/v1/signals", "signals", {}):
             signals.update(parse_signals(page))
         return signals
 
@@ -336,7 +348,10 @@ class EmsClient:
         params, total = _uid_filter(uids)
         samples: dict[int, RealtimeSample] = {}
         pages = await self._paged(
-            "/v1/signals/realtime", params, total=total if uids is not None else signals
+            "/v1/signals/realtime",
+            "realtime",
+            params,
+            total=total if uids is not None else signals,
         )
         for page in pages:
             samples.update(parse_realtime(page))
@@ -350,7 +365,7 @@ class EmsClient:
         params["start"] = str(int(start.timestamp() * 1000))
         params["end"] = str(int(end.timestamp() * 1000))
         history: dict[int, list[HistorySample]] = {}
-        for page in await self._paged("/v1/signals/history", params):
+        for page in await self._paged("/v1/signals/history", "history", params):
             for uid, rows in parse_history(page).items():
                 history.setdefault(uid, []).extend(rows)
         return history

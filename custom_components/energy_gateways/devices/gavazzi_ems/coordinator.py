@@ -10,9 +10,10 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_SCAN_INTERVAL
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.helpers.update_coordinator import UpdateFailed
 
 from ...const import DOMAIN, LOGGER
+from ...coordinator import PollingCoordinator, update_failed
 from ...statistics import HistoryImporter
 from ...totals import MonotonicTotals
 from ...transport.errors import (
@@ -60,7 +61,7 @@ class CycleStats:
         }
 
 
-class EmsCoordinator(DataUpdateCoordinator[EmsData]):
+class EmsCoordinator(PollingCoordinator[EmsData]):
     """Data of one EMS gateway, read over its REST API."""
 
     def __init__(
@@ -101,16 +102,16 @@ class EmsCoordinator(DataUpdateCoordinator[EmsData]):
             or time.monotonic() - read_at >= CONFIGURATION_INTERVAL
         )
 
-    async def _async_update_data(self) -> EmsData:
+    async def _async_poll(self) -> EmsData:
         started = time.perf_counter()
         with self.client.counting() as counter:
-            data = await self._async_poll()
+            data = await self._async_read()
         self.stats.cycles += 1
         self.stats.last_requests = counter.requests
         self.stats.last_duration = time.perf_counter() - started
         return data
 
-    async def _async_poll(self) -> EmsData:
+    async def _async_read(self) -> EmsData:
         """Read the values (and the tree when due); map failures for HA."""
         try:
             if self._configuration_due():
@@ -133,11 +134,7 @@ class EmsCoordinator(DataUpdateCoordinator[EmsData]):
         except GatewayError as err:
             # The tree may have changed while the gateway was out of reach.
             self._configuration_read_at = None
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="cannot_connect",
-                translation_placeholders={"host": self.host, "error": str(err)},
-            ) from err
+            raise update_failed(err, self.host) from err
         return self._apply(gateway, configuration, samples)
 
     async def _async_read_configuration(self) -> tuple[GatewayInfo, Configuration]:

@@ -1,0 +1,167 @@
+"""The fault matrix: every device type against every kind of fault.
+
+A device type joins by writing one `Rig` (in a module next to this one) that
+starts its simulator, names the entities to watch and declares, for every
+`FaultKind`, how the simulator produces it and what Home Assistant must show,
+or why the cell does not apply. `test_matrix.py` runs each cell the same way.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from enum import Enum, StrEnum, auto
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.energy_gateways.const import DOMAIN
+
+
+class FaultKind(StrEnum):
+    """What can go wrong between Home Assistant and a device."""
+
+    STREAM_DROPPED = auto()
+    STREAM_STALLS = auto()
+    SERVER_ERRORS = auto()
+    """A burst of 5xx answers."""
+    SLOW_ANSWERS = auto()
+    """Answers slower than the client's request timeout."""
+    UNAUTHORIZED = auto()
+    """401 on a token that should be valid."""
+    TOKEN_EXPIRES_EARLY = auto()
+    PASSWORD_CHANGED = auto()
+    MALFORMED_JSON = auto()
+    TRUNCATED = auto()
+    """A frame or body cut short."""
+    UNKNOWN_CONTENT = auto()
+    """Unknown message types, keys and records (a later firmware's)."""
+    NUMBERS_AS_STRINGS = auto()
+    MISSING_FIELD = auto()
+    COUNTER_GLITCH = auto()
+    """An energy counter read as 0, then as lower than before."""
+    REBOOT = auto()
+    """Down for ~10 s; uptime starts again."""
+    GONE = auto()
+    """Connection refused for minutes."""
+    CERTIFICATE_CHANGED = auto()
+    API_GONE = auto()
+    """An API version or endpoint answers 404/410."""
+
+
+class Outcome(Enum):
+    """What a user must see while the fault lasts."""
+
+    STEADY = auto()
+    """Entities stay available throughout (a single bad frame, a token hiccup)."""
+    RECOVERS = auto()
+    """Entities may go unavailable; they are back soon after the fault ends."""
+    GOES_UNAVAILABLE = auto()
+    """The device is really gone: unavailable within 3 update intervals, and
+    no value is shown again until it is back."""
+    REAUTH = auto()
+    """Home Assistant asks the user for credentials or trust; entities unavailable."""
+
+
+type Action = Callable[[], Awaitable[None] | None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fault:
+    """How a rig's simulator produces a fault, and what must follow."""
+
+    start: Action
+    end: Action | None = None
+    """Undo the fault (None: it ends by itself, e.g. a one-shot frame)."""
+    outcome: Outcome
+    lasts: float = 0.0
+    """Seconds of (advanced) time the fault stays on before `end`."""
+    lasts_updates: int = 0
+    """Update cycles the device must go through with the fault on."""
+    back_within: float = 60.0
+    """Seconds after `end` by which the watched entities show values again."""
+    check: Callable[[HomeAssistant], Awaitable[None]] | None = None
+    """Extra assertions once the cell has run (e.g. the fingerprint shown)."""
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A cell that does not apply to the device type, with the reason."""
+
+    reason: str
+
+
+async def call(action: Action) -> None:
+    """Run a fault action, awaiting it when it is a coroutine."""
+    result = action()
+    if result is not None:
+        await result
+
+
+class Rig(ABC):
+    """One device type's simulator, entry and fault declarations."""
+
+    device_type: str
+    interval: float
+    """Seconds between the device's updates (a push, or a poll)."""
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Start the simulator on 127.0.0.1."""
+
+    @abstractmethod
+    async def stop(self) -> None:
+        """Stop the simulator."""
+
+    @abstractmethod
+    def entry(self) -> MockConfigEntry:
+        """A config entry for the running simulator."""
+
+    @property
+    @abstractmethod
+    def watched(self) -> tuple[str, ...]:
+        """Entities whose availability shows whether the device is reachable."""
+
+    @property
+    @abstractmethod
+    def energy(self) -> tuple[str, ...]:
+        """Energy totals that must never read 0 or go backwards."""
+
+    @abstractmethod
+    def updates(self, entry: MockConfigEntry) -> int:
+        """Update cycles (messages received, polls ended) so far."""
+
+    @abstractmethod
+    def faults(self) -> Mapping[FaultKind, Fault | Skip]:
+        """Every fault kind: how to produce it here, or why it does not apply."""
+
+    async def after_tick(self, hass: HomeAssistant) -> None:  # noqa: B027
+        """Let the device's work for the new time finish (optional)."""
+
+
+LONG_RUNNING_PREFIX = f"{DOMAIN} stream"
+"""Background tasks named so run for the entry's lifetime; never waited for."""
+
+
+async def settle(hass: HomeAssistant, spins: int = 2000) -> None:
+    """Let what the last tick started finish: timers, polls, socket traffic.
+
+    A request the simulator holds back (a slow answer) ends only when time is
+    advanced further, so the wait is bounded by `spins` event-loop turns.
+    """
+    await hass.async_block_till_done()
+    tasks: set[asyncio.Task[Any]] = hass._background_tasks
+    for _ in range(spins):
+        if not any(
+            not task.done() and not task.get_name().startswith(LONG_RUNNING_PREFIX)
+            for task in tasks
+        ):
+            break
+        await asyncio.sleep(0)
+    # Frames written to a loopback socket arrive within a few turns.
+    for _ in range(30):
+        await asyncio.sleep(0)
+    await hass.async_block_till_done()
