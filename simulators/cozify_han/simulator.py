@@ -410,6 +410,10 @@ class HanSimulator:
                 if not client.done.is_set():
                     client.abort()
             await self._wait_done(clients, 0.5)
+        if server is not None:
+            # A connection lingering after "Connection: close" would otherwise be
+            # waited for on the loop's clock, which a test may have frozen.
+            server.abort_clients()
         await runner.cleanup()
         if server is not None:
             await self._wait_closed(server)

@@ -11,12 +11,18 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import Enum, StrEnum, auto
 from typing import Any
 
-from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.energy_gateways.const import DOMAIN
 
@@ -165,3 +171,62 @@ async def settle(hass: HomeAssistant, spins: int = 2000) -> None:
     for _ in range(30):
         await asyncio.sleep(0)
     await hass.async_block_till_done()
+
+
+@dataclass
+class Timeline:
+    """The advanced clock and every state the cell's entities took on it."""
+
+    hass: HomeAssistant
+    freezer: FrozenDateTimeFactory
+    rig: Rig
+    now: float = 0.0
+    states: list[tuple[float, str, str]] = field(default_factory=list)
+
+    @callback
+    def record(self, event: Event[EventStateChangedData]) -> None:
+        """Note a state written for a watched entity or an energy total."""
+        if (state := event.data["new_state"]) is not None:
+            self.states.append((self.now, state.entity_id, state.state))
+
+    async def tick(self) -> None:
+        """Advance one second and let what it starts finish."""
+        self.freezer.tick(timedelta(seconds=1))
+        self.now += 1
+        async_fire_time_changed(self.hass)
+        await settle(self.hass)
+        await self.rig.after_tick(self.hass)
+
+    async def run(self, seconds: float) -> None:
+        """Advance by `seconds`."""
+        end = self.now + seconds
+        while self.now < end:
+            await self.tick()
+
+    async def run_until(self, condition: Callable[[], bool], limit: float) -> bool:
+        """Advance until `condition` holds (checked before each tick) or `limit` s."""
+        end = self.now + limit
+        while not condition():
+            if self.now >= end:
+                return False
+            await self.tick()
+        return True
+
+    def available(self) -> bool:
+        """Whether every watched entity shows a value (or unknown) now."""
+        for entity_id in self.rig.watched:
+            state = self.hass.states.get(entity_id)
+            if state is None or state.state == STATE_UNAVAILABLE:
+                return False
+        return True
+
+    def watched_states(
+        self, since: float = 0.0, only: str | None = None
+    ) -> list[tuple[float, str]]:
+        """(time, state) of the watched entities (or `only` one) from `since` on."""
+        watched = {only} if only is not None else set(self.rig.watched)
+        return [
+            (at, value)
+            for at, entity_id, value in self.states
+            if entity_id in watched and at >= since
+        ]

@@ -18,19 +18,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable
 from copy import deepcopy
-from dataclasses import dataclass, field
-from datetime import timedelta
 import logging
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.event import async_track_state_change_event
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_fire_time_changed,
 )
 
 from custom_components.energy_gateways.const import DOMAIN
@@ -38,7 +35,7 @@ from custom_components.energy_gateways.const import DOMAIN
 from ..conftest import set_up_entry
 from .cozify_han import HanRig
 from .gavazzi_ems import EmsRig
-from .matrix import Fault, FaultKind, Outcome, Rig, Skip, call, settle
+from .matrix import Fault, FaultKind, Outcome, Rig, Skip, Timeline, call
 
 RIGS: dict[str, Callable[[], Rig]] = {rig.device_type: rig for rig in (HanRig, EmsRig)}
 """One line per device type."""
@@ -49,65 +46,6 @@ INTEGRATION_LOGGER = "custom_components.energy_gateways"
 COORDINATOR_LINES = ("Error fetching ", "Authentication failed while fetching ")
 """How HA's DataUpdateCoordinator starts its one line for a lost device, or for
 one that refuses the credentials."""
-
-
-@dataclass
-class Timeline:
-    """The advanced clock and every state the cell's entities took on it."""
-
-    hass: HomeAssistant
-    freezer: FrozenDateTimeFactory
-    rig: Rig
-    now: float = 0.0
-    states: list[tuple[float, str, str]] = field(default_factory=list)
-
-    @callback
-    def record(self, event: Event[EventStateChangedData]) -> None:
-        """Note a state written for a watched entity or an energy total."""
-        if (state := event.data["new_state"]) is not None:
-            self.states.append((self.now, state.entity_id, state.state))
-
-    async def tick(self) -> None:
-        """Advance one second and let what it starts finish."""
-        self.freezer.tick(timedelta(seconds=1))
-        self.now += 1
-        async_fire_time_changed(self.hass)
-        await settle(self.hass)
-        await self.rig.after_tick(self.hass)
-
-    async def run(self, seconds: float) -> None:
-        """Advance by `seconds`."""
-        end = self.now + seconds
-        while self.now < end:
-            await self.tick()
-
-    async def run_until(self, condition: Callable[[], bool], limit: float) -> bool:
-        """Advance until `condition` holds (checked before each tick) or `limit` s."""
-        end = self.now + limit
-        while not condition():
-            if self.now >= end:
-                return False
-            await self.tick()
-        return True
-
-    def available(self) -> bool:
-        """Whether every watched entity shows a value (or unknown) now."""
-        for entity_id in self.rig.watched:
-            state = self.hass.states.get(entity_id)
-            if state is None or state.state == STATE_UNAVAILABLE:
-                return False
-        return True
-
-    def watched_states(
-        self, since: float = 0.0, only: str | None = None
-    ) -> list[tuple[float, str]]:
-        """(time, state) of the watched entities (or `only` one) from `since` on."""
-        watched = {only} if only is not None else set(self.rig.watched)
-        return [
-            (at, value)
-            for at, entity_id, value in self.states
-            if entity_id in watched and at >= since
-        ]
 
 
 @pytest.fixture

@@ -68,6 +68,12 @@ REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=10)
 UPLOAD_TIMEOUT = aiohttp.ClientTimeout(total=300)
 # Streams stay open for days: only connecting is bounded, the watchdog does the rest.
 STREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=10)
+# Opening a stream (connect and upgrade answer) takes milliseconds on a LAN.
+STREAM_OPEN_TIMEOUT = 5.0
+# The reader's small HTTP server has few sockets, and a keep-alive connection left
+# in the pool when it reboots is dead: a stream opened on it would wait for an
+# answer that never comes. So REST requests do not keep their connection.
+_CLOSE = {"Connection": "close"}
 # HTTP answers meaning "this firmware has no such endpoint", as opposed to a fault.
 _NOT_OFFERED = frozenset({400, 404, 405, 501})
 POLL_INTERVAL = 10.0
@@ -118,6 +124,7 @@ class HanClient:
                 self.base_url + path,
                 timeout=kwargs.pop("timeout", REQUEST_TIMEOUT),
                 allow_redirects=False,
+                headers={**_CLOSE, **kwargs.pop("headers", {})},
                 **kwargs,
             )
         except TimeoutError as err:
@@ -370,9 +377,10 @@ class HanClient:
 
     async def _websocket_messages(self) -> AsyncGenerator[HanMessage]:
         try:
-            websocket = await self._session.ws_connect(
-                self.base_url + "/ws", timeout=aiohttp.ClientWSTimeout(ws_close=5)
-            )
+            async with asyncio.timeout(STREAM_OPEN_TIMEOUT):
+                websocket = await self._session.ws_connect(
+                    self.base_url + "/ws", timeout=aiohttp.ClientWSTimeout(ws_close=5)
+                )
         except aiohttp.WSServerHandshakeError as err:
             if err.status == 503:
                 raise DeviceBusy("/ws: device busy (503)") from err
@@ -394,11 +402,12 @@ class HanClient:
         paths = [self._sse_path] if self._sse_path else ["/sse", "/events"]
         for path in paths:
             try:
-                response = await self._session.get(
-                    self.base_url + path,
-                    headers={"Accept": "text/event-stream"},
-                    timeout=STREAM_TIMEOUT,
-                )
+                async with asyncio.timeout(STREAM_OPEN_TIMEOUT):
+                    response = await self._session.get(
+                        self.base_url + path,
+                        headers={"Accept": "text/event-stream"},
+                        timeout=STREAM_TIMEOUT,
+                    )
             except (aiohttp.ClientError, TimeoutError) as err:
                 raise CannotConnect(f"{path}: {err}") from err
             if response.status == 200:
