@@ -1,22 +1,120 @@
-"""A real Home Assistant core with the integration, against a simulated reader."""
+"""A real Home Assistant core with the integration, against simulated devices.
+
+`running_hass` yields a core that loads `custom_components/`; `han_entry` and
+`ems_entry` build the config entries of a HAN reader and of an EMS gateway
+simulator, and `async_set_up` loads one. Any number of entries can share one
+core (the soak runs both). `running_han` is the one-reader set-up of the HAN
+benchmarks.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 from homeassistant import loader
-from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import (
+    CONF_HOST,
+    CONF_PASSWORD,
+    CONF_PORT,
+    CONF_USERNAME,
+    CONF_VERIFY_SSL,
+)
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import frame
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import (
+from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
     async_test_home_assistant,
 )
 
 from custom_components.energy_gateways.const import CONF_DEVICE_TYPE, DOMAIN
+from custom_components.energy_gateways.devices.gavazzi_ems.connection import (
+    CONF_FINGERPRINT,
+)
 from simulators.cozify_han import HanSimulator
+from simulators.gavazzi_ems import EmsSimulator
+
+LOOPBACK = "127.0.0.1"
+STREAM_TIMEOUT = 30.0
+
+
+@asynccontextmanager
+async def running_hass() -> AsyncIterator[HomeAssistant]:
+    """Yield a Home Assistant core that loads custom_components/.
+
+    On the way out the integration's loaded entries are unloaded, then the core
+    stops.
+    """
+    async with async_test_home_assistant() as hass:
+        hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)  # let custom_components/ load
+        # Home Assistant's start-up does this: deprecation reports need it.
+        frame.async_setup(hass)
+        # HA's shared HTTP session resolves .local names through zeroconf.
+        await async_setup_component(hass, "network", {})
+        yield hass
+        for entry in hass.config_entries.async_entries(DOMAIN):
+            if entry.state is ConfigEntryState.LOADED:
+                await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
+        await hass.async_stop(force=True)
+
+
+def han_entry(simulator: HanSimulator) -> MockConfigEntry:
+    """Build the config entry of a started HAN reader simulator (not yet added)."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=simulator.state["serial"],
+        title=simulator.state["name"],
+        data={
+            CONF_DEVICE_TYPE: "cozify_han",
+            CONF_HOST: LOOPBACK,
+            CONF_PORT: simulator.port,
+        },
+    )
+
+
+def ems_entry(
+    simulator: EmsSimulator, options: Mapping[str, Any] | None = None
+) -> MockConfigEntry:
+    """Build the config entry of a started EMS simulator, trusting its certificate.
+
+    As `tests/gavazzi_ems/conftest.py::ems_entry_for` builds it; without
+    `options` the entry polls at the default interval.
+    """
+    return MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=simulator.serial,
+        title=f"EMS {simulator.serial}",
+        data={
+            CONF_DEVICE_TYPE: "gavazzi_ems",
+            CONF_HOST: simulator.url,
+            CONF_USERNAME: simulator.username,
+            CONF_PASSWORD: simulator.password,
+            CONF_VERIFY_SSL: True,
+            CONF_FINGERPRINT: simulator.certificate_sha256,
+        },
+        options=dict(options or {}),
+    )
+
+
+async def async_set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add `entry` to `hass` (unless added already) and load it; raise if it fails."""
+    if hass.config_entries.async_get_entry(entry.entry_id) is None:
+        entry.add_to_hass(hass)
+    if not await hass.config_entries.async_setup(entry.entry_id):
+        raise RuntimeError(f"{entry.title} did not load: {entry.state}")
+    await hass.async_block_till_done()
+
+
+async def async_wait_for_stream(simulator: HanSimulator) -> None:
+    """Wait (30 s at most) until the integration holds a stream open to `simulator`."""
+    async with asyncio.timeout(STREAM_TIMEOUT):
+        while simulator.stream_clients == 0:  # noqa: ASYNC110 - a socket, not an event
+            await asyncio.sleep(0.01)
 
 
 @asynccontextmanager
@@ -25,30 +123,11 @@ async def running_han(
 ) -> AsyncIterator[tuple[HomeAssistant, HanSimulator]]:
     """Yield Home Assistant with one HAN entry whose stream is connected."""
     simulator = HanSimulator(push_interval=push_interval)
-    await simulator.start(host="127.0.0.1", port=0)
+    await simulator.start(host=LOOPBACK, port=0)
     try:
-        async with async_test_home_assistant() as hass:
-            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)  # let custom_components/ load
-            # HA's shared HTTP session resolves .local names through zeroconf.
-            await async_setup_component(hass, "network", {})
-            entry = MockConfigEntry(
-                domain=DOMAIN,
-                unique_id=simulator.state["serial"],
-                title=simulator.state["name"],
-                data={
-                    CONF_DEVICE_TYPE: "cozify_han",
-                    CONF_HOST: "127.0.0.1",
-                    CONF_PORT: simulator.port,
-                },
-            )
-            entry.add_to_hass(hass)
-            await hass.config_entries.async_setup(entry.entry_id)
-            await hass.async_block_till_done()
-            while simulator.stream_clients == 0:  # noqa: ASYNC110 - a socket, not an event
-                await asyncio.sleep(0.01)
+        async with running_hass() as hass:
+            await async_set_up(hass, han_entry(simulator))
+            await async_wait_for_stream(simulator)
             yield hass, simulator
-            await hass.config_entries.async_unload(entry.entry_id)
-            await hass.async_block_till_done()
-            await hass.async_stop(force=True)
     finally:
         await simulator.stop()

@@ -204,7 +204,11 @@ class PushCoordinator[DataT, MessageT](DataUpdateCoordinator[DataT]):
 
     @abstractmethod
     async def _async_stream_connected(self, reconnect: bool) -> None:
-        """Re-read slow data once a stream delivered its first message."""
+        """Re-read slow data once a stream delivered its first message.
+
+        Runs in the background: the stream's messages are shown meanwhile, however
+        long the device takes to answer these reads.
+        """
 
     @abstractmethod
     def _async_connection_lost(self) -> None:
@@ -286,10 +290,11 @@ class PushCoordinator[DataT, MessageT](DataUpdateCoordinator[DataT]):
                 self.stats.last_message_monotonic = time.monotonic()
                 if not delivered:
                     delivered = True
-                    await self._async_mark_up(reconnect)
+                    self._async_mark_up(reconnect)
                 self._async_handle_message(message)
 
-    async def _async_mark_up(self, reconnect: bool) -> None:
+    @callback
+    def _async_mark_up(self, reconnect: bool) -> None:
         self._backoff.reset()
         self._restart_expected_until = None
         self.stats.state = "connected"
@@ -301,7 +306,12 @@ class PushCoordinator[DataT, MessageT](DataUpdateCoordinator[DataT]):
         self._link_up = True
         if was_down:
             LOGGER.info("Connection to %s restored (%s)", self.name, self.transport)
-        await self._async_stream_connected(reconnect)
+        assert self.config_entry is not None
+        self.config_entry.async_create_background_task(
+            self.hass,
+            self._async_stream_connected(reconnect),
+            f"{DOMAIN} connected {self.name}",
+        )
 
     @callback
     def _async_mark_lost(self, error: GatewayError) -> None:

@@ -62,7 +62,7 @@ class HanRig(Rig):
         sim = self.simulator
         return {
             FaultKind.STREAM_DROPPED: Fault(
-                start=sim.drop_streams, outcome=Outcome.RECOVERS
+                start=sim.drop_streams, outcome=Outcome.RECOVERS, max_unavailable=2
             ),
             FaultKind.STREAM_STALLS: Fault(
                 start=lambda: sim.set_fault(HanFault.STALL_STREAM),
@@ -81,6 +81,8 @@ class HanRig(Rig):
                 end=lambda: sim.clear_fault(HanFault.SLOW_RESPONSE),
                 lasts=60,
                 outcome=Outcome.RECOVERS,
+                # The stream is not slow: readings show while REST reads wait.
+                max_unavailable=2,
             ),
             FaultKind.UNAUTHORIZED: Skip(NO_ACCOUNT),
             FaultKind.TOKEN_EXPIRES_EARLY: Skip(NO_ACCOUNT),
@@ -139,5 +141,6 @@ class HanRig(Rig):
                 start=lambda: self._drop_with(HanFault.REFUSE_WEBSOCKET),
                 lasts=30,
                 outcome=Outcome.RECOVERS,
+                max_unavailable=2,
             ),
         }

@@ -89,6 +89,9 @@ class Fault:
     """Update cycles the device must go through with the fault on."""
     back_within: float = 60.0
     """Seconds after `end` by which the watched entities show values again."""
+    max_unavailable: float | None = None
+    """The longest the watched entities may stay unavailable at a time (a stream
+    that reconnects at once must not wait for anything slow)."""
     check: Callable[[HomeAssistant], Awaitable[None]] | None = None
     """Extra assertions once the cell has run (e.g. the fingerprint shown)."""
 

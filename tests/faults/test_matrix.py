@@ -146,6 +146,11 @@ def _assert_availability(
 ) -> None:
     states = timeline.watched_states(since=started)
     lost = [at for at, value in states if value == STATE_UNAVAILABLE]
+    if fault.max_unavailable is not None:
+        longest = _longest_outage(
+            timeline.watched_states(only=timeline.rig.watched[0]), timeline.now
+        )
+        assert longest <= fault.max_unavailable, f"unavailable for {longest} s"
     if fault.outcome is Outcome.STEADY:
         assert not lost, f"unavailable at {lost} s for a fault that should not cost it"
     if fault.outcome is Outcome.GOES_UNAVAILABLE:
@@ -199,3 +204,18 @@ def _outages(states: list[tuple[float, str]]) -> int:
             outages += 1
         previous = value
     return outages
+
+
+def _longest_outage(states: list[tuple[float, str]], now: float) -> float:
+    """The longest stretch of time the entity was unavailable."""
+    longest = 0.0
+    lost_at: float | None = None
+    for at, value in states:
+        if value == STATE_UNAVAILABLE:
+            lost_at = at if lost_at is None else lost_at
+        elif lost_at is not None:
+            longest = max(longest, at - lost_at)
+            lost_at = None
+    if lost_at is not None:
+        longest = max(longest, now - lost_at)
+    return longest
