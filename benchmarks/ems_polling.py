@@ -25,35 +25,18 @@ from dataclasses import dataclass
 import statistics
 import time
 
-from homeassistant import loader
-from homeassistant.const import (
-    CONF_HOST,
-    CONF_PASSWORD,
-    CONF_SCAN_INTERVAL,
-    CONF_USERNAME,
-    CONF_VERIFY_SSL,
-)
+from homeassistant.const import CONF_SCAN_INTERVAL
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import frame
-from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_test_home_assistant,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.energy_gateways.const import (
-    CONF_DEVICE_TYPE,
-    CONF_IMPORT_HISTORY,
-    DOMAIN,
-)
-from custom_components.energy_gateways.devices.gavazzi_ems.connection import (
-    CONF_FINGERPRINT,
-)
+from custom_components.energy_gateways.const import CONF_IMPORT_HISTORY
 from custom_components.energy_gateways.devices.gavazzi_ems.coordinator import (
     MAX_SCAN_INTERVAL,
     EmsCoordinator,
 )
 from simulators.gavazzi_ems import EmsSimulator
+
+from .harness import ems_entry, running_hass
 
 USERNAME = "api"
 PASSWORD = "api-password"  # noqa: S105 - the simulator's account
@@ -76,19 +59,6 @@ class Running:
 
 
 @asynccontextmanager
-async def running_hass() -> AsyncIterator[HomeAssistant]:
-    """Yield a Home Assistant core that loads custom_components/."""
-    async with async_test_home_assistant() as hass:
-        hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)  # let custom_components/ load
-        # Home Assistant's start-up does this: deprecation reports need it.
-        frame.async_setup(hass)
-        # HA's shared HTTP session resolves .local names through zeroconf.
-        await async_setup_component(hass, "network", {})
-        yield hass
-        await hass.async_stop(force=True)
-
-
-@asynccontextmanager
 async def running_ems(
     hass: HomeAssistant, serial: str = "BX10000000", extra_signals: int = 0
 ) -> AsyncIterator[Running]:
@@ -102,22 +72,9 @@ async def running_ems(
     )
     await simulator.start(host="127.0.0.1", port=0)
     try:
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            unique_id=simulator.serial,
-            title=f"EMS {simulator.serial}",
-            data={
-                CONF_DEVICE_TYPE: "gavazzi_ems",
-                CONF_HOST: simulator.url,
-                CONF_USERNAME: USERNAME,
-                CONF_PASSWORD: PASSWORD,
-                CONF_VERIFY_SSL: True,
-                CONF_FINGERPRINT: simulator.certificate_sha256,
-            },
-            options={
-                CONF_SCAN_INTERVAL: MAX_SCAN_INTERVAL,
-                CONF_IMPORT_HISTORY: False,
-            },
+        entry = ems_entry(
+            simulator,
+            {CONF_SCAN_INTERVAL: MAX_SCAN_INTERVAL, CONF_IMPORT_HISTORY: False},
         )
         entry.add_to_hass(hass)
         if not await hass.config_entries.async_setup(entry.entry_id):
