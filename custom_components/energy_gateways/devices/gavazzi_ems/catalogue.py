@@ -2,7 +2,7 @@
 
 The vendor has not published the code table. Only `si` 29 = voltage is in the
 API document; the other entries are the team's assumption for an EM24-class
-three-phase meter (see docs/devices/carlo-gavazzi-ems.md) and are shared with the
+three-phase meter (listed in the README's code table) and are shared with the
 simulator. A code that is not here still gets a sensor: generic, disabled by
 default and named after its code, so nothing the gateway reports is hidden.
 """
