@@ -64,19 +64,18 @@ SNAPSHOT_TIME = "2026-11-22 10:00:00+00:00"
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_entities_snapshot(
     hass: HomeAssistant,
-    han_entry: MockConfigEntry,
+    setup_han: MockConfigEntry,
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
 ) -> None:
     """Registry entries and state attributes of every entity (values vary, so not them).
 
     Time is frozen (the marker requests `freezer` before `hass` and the simulator):
-    the price slots in the attributes are then the same on any day.
+    the price slots in the attributes are then the same on any day. `setup_han`
+    waits for the stream, so the simulator never stops in the middle of connecting
+    it, where only a timeout (which a frozen clock never ends) would finish the stop.
     """
-    han_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(han_entry.entry_id)
-    await hass.async_block_till_done()
-    entries = er.async_entries_for_config_entry(entity_registry, han_entry.entry_id)
+    entries = er.async_entries_for_config_entry(entity_registry, setup_han.entry_id)
     assert entries
     for entry in sorted(entries, key=lambda e: e.entity_id):
         state = hass.states.get(entry.entity_id)
