@@ -9,7 +9,7 @@ from homeassistant.components.update import ATTR_IN_PROGRESS, ATTR_INSTALLED_VER
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -23,7 +23,7 @@ from ..conftest import until, wait_for_state
 from .conftest import READER, SERIAL
 
 UPDATE = f"update.{READER}_firmware"
-ACTIVATE = f"button.{READER}_activate_staged_firmware"
+ACTIVATE = f"button.{READER}_activate_firmware"
 CLEAR = f"button.{READER}_clear_failed_update"
 RESTART = f"button.{READER}_restart"
 IMAGE = b"\xe9" + b"\0" * 64 + b"HANFW 1.0.3.0\0" + b"\x5a" * 4096
@@ -48,6 +48,7 @@ async def _after_reboot(
     await until(lambda: stats.state == "connected")
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # the buttons
 async def test_update_offered_with_release_notes(
     hass: HomeAssistant, setup_han: MockConfigEntry, han_simulator: HanSimulator
 ) -> None:
@@ -109,6 +110,7 @@ async def test_install_downloads_activates_and_survives_the_reboot(
     assert reader.sw_version == offered
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # the buttons
 async def test_failed_download_raises_and_can_be_cleared(
     hass: HomeAssistant, quick_ota: HanSimulator, setup_han: MockConfigEntry
 ) -> None:
@@ -149,6 +151,17 @@ async def test_install_after_failure_clears_first(
     )
     assert quick_ota.requests["/ota/clear"] >= 1
     assert quick_ota.requests["/ota/activate"] == 1
+
+
+async def test_occasional_buttons_are_disabled_by_default(
+    hass: HomeAssistant, setup_han: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> None:
+    """The update entity activates and clears: its two buttons stay off the page."""
+    for entity_id in (ACTIVATE, CLEAR):
+        entry = entity_registry.async_get(entity_id)
+        assert entry is not None, entity_id
+        assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert hass.states.get(RESTART) is not None
 
 
 async def test_restart_button(
@@ -205,6 +218,7 @@ async def _upload(hass: HomeAssistant, path: Path) -> None:
     )
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # the buttons
 async def test_upload_stages_image_then_activate(
     freezer: FrozenDateTimeFactory,
     hass: HomeAssistant,
@@ -327,6 +341,7 @@ async def test_upload_needs_a_loaded_reader(
     assert failure.value.translation_key == "entry_not_loaded"
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # the buttons
 async def test_reboot_during_install_fails_cleanly(
     freezer: FrozenDateTimeFactory,
     hass: HomeAssistant,

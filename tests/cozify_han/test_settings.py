@@ -32,15 +32,15 @@ from simulators.cozify_han import HanFault, HanSimulator
 from ..conftest import wait_for_state
 from .conftest import READER, SERIAL, until
 
-UPDATE_POLICY = f"select.{READER}_firmware_update_policy"
+UPDATE_POLICY = f"select.{READER}_update_policy"
 NETWORK_POLICY = f"select.{READER}_network_policy"
 PRICE_AREA = f"select.{READER}_spot_price_area"
 CURRENCY = f"select.{READER}_price_currency"
 TIMEZONE = f"select.{READER}_time_zone"
 MAIN_FUSE = f"number.{READER}_main_fuse"
-FIXED_PRICE = f"number.{READER}_fixed_electricity_price"
+FIXED_PRICE = f"number.{READER}_fixed_price"
 SPOT_PRICE = f"switch.{READER}_use_spot_price"
-CLOUD_REBOOT = f"switch.{READER}_restart_after_cloud_connection_failures"
+CLOUD_REBOOT = f"switch.{READER}_restart_on_cloud_failure"
 
 # entity id -> (unique id suffix, state from the simulator's factory configuration)
 SETTINGS = {
@@ -98,10 +98,8 @@ async def test_settings_show_the_reader_configuration(
     price = hass.states.get(FIXED_PRICE)
     assert price is not None
     assert price.attributes["unit_of_measurement"] == "EUR/kWh"
-    # The diagnostic main-fuse sensor stays, with its unique id.
-    sensor = entity_registry.async_get(f"sensor.{READER}_main_fuse")
-    assert sensor is not None
-    assert sensor.unique_id == f"{SERIAL}_main_fuse"
+    # One main fuse on the device page: the number; no sensor repeats it.
+    assert entity_registry.async_get(f"sensor.{READER}_main_fuse") is None
 
 
 async def test_network_policy_is_disabled_by_default(

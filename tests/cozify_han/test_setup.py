@@ -144,3 +144,18 @@ async def test_other_reader_at_address_retries_setup(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert "Another device answers" in str(entry.reason)
+
+
+async def test_retired_main_fuse_sensor_is_removed(
+    hass: HomeAssistant, han_entry: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> None:
+    """The main-fuse sensor of earlier versions leaves the registry on set-up."""
+    han_entry.add_to_hass(hass)
+    retired = entity_registry.async_get_or_create(
+        "sensor", DOMAIN, f"{SERIAL}_main_fuse", config_entry=han_entry
+    )
+    assert await hass.config_entries.async_setup(han_entry.entry_id)
+    await hass.async_block_till_done()
+    assert entity_registry.async_get(retired.entity_id) is None
+    assert hass.states.get(retired.entity_id) is None
+    assert hass.states.get("number.cozify_han_123_456_main_fuse") is not None

@@ -99,7 +99,7 @@ async def test_configuration_message_updates_main_fuse(
     hass: HomeAssistant, setup_han: MockConfigEntry, han_simulator: HanSimulator
 ) -> None:
     """Configuration pushed on the stream keeps the main-fuse sensor current."""
-    fuse = f"sensor.{READER}_main_fuse"
+    fuse = f"number.{READER}_main_fuse"
     han_simulator.set_configuration({"m": {"f": 35}})
     await wait_for_state(hass, fuse, lambda s: s.state == "35")
 

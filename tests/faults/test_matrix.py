@@ -90,6 +90,7 @@ async def test_fault(
     caplog.set_level(logging.INFO)
     entry = await set_up_entry(hass, rig.entry())
     data, options = deepcopy(dict(entry.data)), deepcopy(dict(entry.options))
+    runtime = entry.runtime_data
     timeline = Timeline(hass, freezer, rig)
     entities = [*rig.watched, *rig.energy]
     entry.async_on_unload(
@@ -135,6 +136,7 @@ async def test_fault(
     _assert_energy(timeline, energy_before)
     _assert_log(caplog, timeline)
     assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data is runtime, "the entry was reloaded"
     assert dict(entry.data) == data
     assert dict(entry.options) == options
     if fault.outcome is not Outcome.REAUTH:

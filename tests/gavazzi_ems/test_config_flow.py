@@ -219,7 +219,6 @@ async def test_user_flow_trusts_self_signed_certificate(
     assert result["description_placeholders"] == {
         "host": tls_simulator.url,
         "fingerprint": _colons(tls_simulator.certificate_sha256),
-        "previous": "-",
     }
     # Nothing was logged in to over the untrusted connection.
     assert tls_simulator.tokens_issued == 0
@@ -366,7 +365,6 @@ async def test_certificate_step_error_then_recovers(
     assert result["description_placeholders"] == {
         "host": tls_simulator.url,
         "fingerprint": _colons(tls_simulator.certificate_sha256),
-        "previous": "-",
     }
 
     tls_simulator.clear_fault(EmsFault.HTTP_ERROR)
@@ -397,7 +395,7 @@ async def test_certificate_replaced_before_confirming(
 
     result = await hass.config_entries.flow.async_configure(flow_id, {})
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "gavazzi_ems_certificate"
+    assert result["step_id"] == "gavazzi_ems_certificate_changed"
     assert result["errors"] == {}
     assert result["description_placeholders"] == {
         "host": tls_simulator.url,
@@ -560,7 +558,7 @@ async def test_reauth_shows_changed_certificate(
     entry.add_to_hass(hass)
     result = await entry.start_reauth_flow(hass)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "gavazzi_ems_certificate"
+    assert result["step_id"] == "gavazzi_ems_certificate_changed"
     assert result["errors"] == {}
     assert result["description_placeholders"] == {
         "name": TITLE,
@@ -640,7 +638,7 @@ async def test_reauth_changed_certificate_and_password_can_be_corrected(
     )
     entry.add_to_hass(hass)
     result = await entry.start_reauth_flow(hass)
-    assert result["step_id"] == "gavazzi_ems_certificate"
+    assert result["step_id"] == "gavazzi_ems_certificate_changed"
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "invalid_auth"}
@@ -672,7 +670,7 @@ async def test_setup_with_changed_certificate_starts_reauth(
     assert flow["handler"] == DOMAIN
     assert flow["context"]["source"] == SOURCE_REAUTH
     assert flow["context"]["entry_id"] == entry.entry_id
-    assert flow["step_id"] == "gavazzi_ems_certificate"
+    assert flow["step_id"] == "gavazzi_ems_certificate_changed"
     assert entry.data[CONF_FINGERPRINT] == OLD_FINGERPRINT
 
 
@@ -781,7 +779,7 @@ async def test_reconfigure_confirms_changed_certificate(
         result["flow_id"], {CONF_HOST: tls_simulator.url, CONF_VERIFY_SSL: True}
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "gavazzi_ems_certificate"
+    assert result["step_id"] == "gavazzi_ems_certificate_changed"
     assert result["description_placeholders"] == {
         "host": tls_simulator.url,
         "fingerprint": _colons(tls_simulator.certificate_sha256),
@@ -808,10 +806,10 @@ async def test_reconfigure_changed_certificate_with_refused_account(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_HOST: tls_simulator.url, CONF_VERIFY_SSL: True}
     )
-    assert result["step_id"] == "gavazzi_ems_certificate"
+    assert result["step_id"] == "gavazzi_ems_certificate_changed"
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "gavazzi_ems_certificate"
+    assert result["step_id"] == "gavazzi_ems_certificate_changed"
     assert result["errors"] == {"base": "invalid_auth"}
     assert entry.data[CONF_FINGERPRINT] == OLD_FINGERPRINT
 

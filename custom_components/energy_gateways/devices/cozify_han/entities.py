@@ -267,15 +267,6 @@ SENSORS: tuple[HanSensor, ...] = (
         attributes_fn=lambda d: {"prices": d.prices.slot_list} if d.prices else None,
     ),
     GatewaySensorEntityDescription[HanData](
-        key="main_fuse",
-        translation_key="main_fuse",
-        device_class=SensorDeviceClass.CURRENT,
-        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        available_fn=lambda d: d.configuration is not None,
-        value_fn=lambda d: d.configuration.main_fuse if d.configuration else None,
-    ),
-    GatewaySensorEntityDescription[HanData](
         key="wifi_rssi",
         translation_key="wifi_rssi",
         device_class=SensorDeviceClass.SIGNAL_STRENGTH,
@@ -426,10 +417,14 @@ BUTTONS: tuple[GatewayButtonEntityDescription[HanData], ...] = (
         entity_category=EntityCategory.CONFIG,
         press_fn=lambda runtime: firmware.async_restart(runtime.coordinator),
     ),
+    # The update entity installs (and activates a staged image) and clears a
+    # failed update first; these two buttons only act now and then, so they
+    # stay off the device page unless a user enables them.
     GatewayButtonEntityDescription[HanData](
         key="activate_firmware",
         translation_key="activate_firmware",
         entity_category=EntityCategory.CONFIG,
+        entity_registry_enabled_default=False,
         available_fn=lambda d: (
             d.ota is not None and d.ota.status == firmware.READY_TO_REBOOT
         ),
@@ -439,6 +434,7 @@ BUTTONS: tuple[GatewayButtonEntityDescription[HanData], ...] = (
         key="clear_firmware_failure",
         translation_key="clear_firmware_failure",
         entity_category=EntityCategory.CONFIG,
+        entity_registry_enabled_default=False,
         available_fn=lambda d: d.ota is not None and d.ota.status == firmware.FAILED,
         press_fn=lambda runtime: firmware.async_clear_failure(runtime.coordinator),
     ),

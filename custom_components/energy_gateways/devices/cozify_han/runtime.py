@@ -8,7 +8,7 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
@@ -185,7 +185,25 @@ async def async_setup(
     coordinator = HanCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
     _register_devices(hass, entry, coordinator.data, client)
+    _remove_retired_entities(hass, entry)
     return HanRuntime(hass, entry, coordinator)
+
+
+RETIRED_ENTITIES = (("sensor", "main_fuse"),)
+"""(platform, key) of entities earlier versions created: the main-fuse sensor
+repeated the main-fuse number, which shows and sets the same value."""
+
+
+def _remove_retired_entities(
+    hass: HomeAssistant, entry: EnergyGatewaysConfigEntry
+) -> None:
+    registry = er.async_get(hass)
+    for platform, key in RETIRED_ENTITIES:
+        entity_id = registry.async_get_entity_id(
+            platform, DOMAIN, f"{entry.unique_id}_{key}"
+        )
+        if entity_id is not None:
+            registry.async_remove(entity_id)
 
 
 def _register_devices(

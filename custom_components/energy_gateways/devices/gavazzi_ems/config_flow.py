@@ -243,17 +243,28 @@ class GavazziEmsConfigFlow(ConfigFlow):
                     return self._async_show_reauth_form(settings, errors)
                 if self.source != SOURCE_RECONFIGURE:
                     return self._async_show_ems_form(settings, errors)
-        previous = self._ems_settings.get(CONF_FINGERPRINT)
+        placeholders = {
+            "host": self._ems_settings[CONF_HOST],
+            "fingerprint": format_fingerprint(self._ems_fingerprint),
+        }
+        # A first certificate has nothing to compare with; a changed one shows
+        # the one trusted so far (another step id: another text).
+        step_id = "gavazzi_ems_certificate"
+        if previous := self._ems_settings.get(CONF_FINGERPRINT):
+            step_id = "gavazzi_ems_certificate_changed"
+            placeholders["previous"] = format_fingerprint(previous)
         return self.async_show_form(
-            step_id="gavazzi_ems_certificate",
+            step_id=step_id,
             data_schema=vol.Schema({}),
-            description_placeholders={
-                "host": self._ems_settings[CONF_HOST],
-                "fingerprint": format_fingerprint(self._ems_fingerprint),
-                "previous": format_fingerprint(previous) if previous else "-",
-            },
+            description_placeholders=placeholders,
             errors=errors,
         )
+
+    async def async_step_gavazzi_ems_certificate_changed(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Trust a certificate that replaces the trusted one (same step)."""
+        return await self.async_step_gavazzi_ems_certificate(user_input)
 
     async def async_step_reauth_gavazzi_ems(
         self, entry_data: Mapping[str, Any]
