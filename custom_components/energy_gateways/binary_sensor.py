@@ -26,7 +26,9 @@ class GatewayBinarySensorEntityDescription[DataT](
 ):
     """How to read one binary sensor from the data (None = unknown)."""
 
-    is_on_fn: Callable[[DataT], bool | None]
+    is_on_fn: Callable[[DataT], bool | None] | None = None
+    """None: on while the device answers, off while it cannot be reached (a
+    connectivity sensor; give it `always_available` so it can say so)."""
 
 
 class GatewayBinarySensor[DataT](GatewayEntity[DataT], BinarySensorEntity):
@@ -35,7 +37,8 @@ class GatewayBinarySensor[DataT](GatewayEntity[DataT], BinarySensorEntity):
     entity_description: GatewayBinarySensorEntityDescription[DataT]
 
     def _current_value(self, data: DataT) -> object:
-        self._attr_is_on = self.entity_description.is_on_fn(data)
+        is_on_fn = self.entity_description.is_on_fn
+        self._attr_is_on = self.link_up if is_on_fn is None else is_on_fn(data)
         return self._attr_is_on
 
 

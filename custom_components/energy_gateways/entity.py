@@ -38,6 +38,11 @@ class GatewayEntityDescription[DataT](EntityDescription):
 
     device: str = "main"
     available_fn: Callable[[DataT], bool] = _always
+    always_available: bool = False
+    """Stay available while the device cannot be reached: for entities that say
+    so (connectivity) or keep their meaning (the time of the last good reading).
+    Their value is read from the last data the coordinator had; the entity's
+    `link_up` tells whether the device answers."""
 
 
 class GatewayEntityRuntime[DataT](Protocol):
@@ -153,6 +158,8 @@ class GatewayEntity[DataT](CoordinatorEntity[DataUpdateCoordinator[DataT]]):
         self._attr_device_info = runtime.device_info(description.device)
         self._available = False
         self._published: object = None
+        self.link_up = False
+        """Whether the coordinator's last update reached the device."""
         self._refresh()
 
     @property
@@ -167,10 +174,11 @@ class GatewayEntity[DataT](CoordinatorEntity[DataUpdateCoordinator[DataT]]):
     def _refresh(self) -> bool:
         """Recompute availability and value; True if either changed."""
         coordinator = self.coordinator
+        description = self.entity_description
+        self.link_up = coordinator.last_update_success
         available = (
-            coordinator.last_update_success
-            and self.entity_description.available_fn(coordinator.data)
-        )
+            self.link_up or description.always_available
+        ) and description.available_fn(coordinator.data)
         value = self._current_value(coordinator.data) if available else None
         if available == self._available and value == self._published:
             return False

@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+from pathlib import Path
 import signal
 
 from ..params import parse_start_faults
@@ -21,6 +22,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8443, help="TCP port (0: any)")
     parser.add_argument(
         "--tls", action="store_true", help="serve HTTPS with a self-signed certificate"
+    )
+    parser.add_argument(
+        "--cert-dir",
+        type=Path,
+        metavar="DIR",
+        help="with --tls: reuse ems.crt and ems.key from DIR (made there when "
+        "missing or unusable), so the certificate survives restarts",
     )
     parser.add_argument(
         "--fault",
@@ -52,6 +60,8 @@ def check_arguments(
         raise ValueError("--extra-signals must not be negative")
     if args.token_lifetime <= 0:
         raise ValueError("--token-lifetime must be positive")
+    if args.cert_dir is not None and not args.tls:
+        raise ValueError("--cert-dir needs --tls")
     return parse_start_faults(args.fault, parse_fault, validate_params)
 
 
@@ -69,7 +79,9 @@ async def run(args: argparse.Namespace, stop: asyncio.Event) -> None:
         extra_signals=args.extra_signals,
     )
     simulator.token_lifetime = args.token_lifetime
-    await simulator.start(host=args.host, port=args.port, tls=args.tls)
+    await simulator.start(
+        host=args.host, port=args.port, tls=args.tls, cert_dir=args.cert_dir
+    )
     loop = asyncio.get_running_loop()
     toggles: set[asyncio.Task[None]] = set()
     toggle_signal: int | None = getattr(signal, "SIGUSR1", None)
@@ -93,7 +105,11 @@ async def run(args: argparse.Namespace, stop: asyncio.Event) -> None:
             simulator.url,
         )
         if simulator.certificate_sha256:
-            _LOGGER.info("Certificate SHA-256: %s", simulator.certificate_sha256)
+            _LOGGER.info(
+                "Certificate SHA-256: %s (%s)",
+                simulator.certificate_sha256,
+                simulator.certificate_path,
+            )
         await stop.wait()
     finally:
         if toggle_signal is not None:

@@ -35,7 +35,13 @@ from .data import (
     value,
 )
 from .faults import EmsFault, parse_fault, validate_params
-from .security import TOKEN_LIFETIME, TokenError, TokenIssuer, create_certificate
+from .security import (
+    TOKEN_LIFETIME,
+    TokenError,
+    TokenIssuer,
+    create_certificate,
+    reuse_or_create_certificate,
+)
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -267,21 +273,40 @@ class EmsSimulator:
     # ---- lifecycle ---------------------------------------------------------
 
     async def start(
-        self, host: str = "127.0.0.1", port: int = 0, *, tls: bool = False
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        tls: bool = False,
+        cert_dir: Path | str | None = None,
     ) -> None:
-        """Bind the server (port 0 picks a free port); HTTPS with ``tls``."""
+        """Bind the server (port 0 picks a free port); HTTPS with ``tls``.
+
+        ``cert_dir``: keep the certificate there across restarts: ``ems.crt`` and
+        ``ems.key`` are reused when they parse, match and cover ``host``, and
+        written there otherwise; ``stop()`` leaves them. Without it the
+        certificate is made in a temporary directory that ``stop()`` removes.
+        Certificates from ``rotate_certificate()`` always go to a temporary one.
+        """
         if self._runner is not None:
             raise RuntimeError("simulator already started")
         self._stopping = asyncio.Event()
         if tls:
             self._tempdir = Path(tempfile.mkdtemp(prefix="ems-sim-"))
             try:
-                self._ssl_context, fingerprint = create_certificate(self._tempdir, host)
+                if cert_dir is None:
+                    directory = self._tempdir
+                    self._ssl_context, fingerprint = create_certificate(directory, host)
+                else:
+                    directory = Path(cert_dir)
+                    self._ssl_context, fingerprint = await asyncio.to_thread(
+                        reuse_or_create_certificate, directory, host
+                    )
             except BaseException:
                 self._remove_tempdir()
                 raise
             self.certificate_sha256 = fingerprint
-            self.certificate_path = self._tempdir / "ems.crt"
+            self.certificate_path = directory / "ems.crt"
             self._certificates = 1
 
         @web.middleware

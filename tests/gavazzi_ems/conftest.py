@@ -26,10 +26,12 @@ USERNAME = "api"
 PASSWORD = "api-password"
 SERIAL = "BX10000000"
 TITLE = f"EMS {SERIAL}"
-# Entity ids follow device names and load labels: device 1 is "Main meter"
-# with the load "Main", device 30 "EM1" with the load "Heat pump".
-MAIN = "sensor.main_meter_main"
-HEAT_PUMP = "sensor.em1_heat_pump"
+# Entity ids follow device names: a meter is named after its load; device 1
+# ("Main meter") measures the load "Main", device 30 ("EM1") the "Heat pump".
+MAIN = "sensor.main"
+HEAT_PUMP = "sensor.heat_pump"
+GATEWAY = "ems_bx10000000"
+"""Object id prefix of the gateway device's own entities."""
 
 
 @pytest.fixture

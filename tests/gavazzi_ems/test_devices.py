@@ -22,10 +22,18 @@ from simulators.gavazzi_ems import EmsFault, EmsSimulator
 from simulators.gavazzi_ems.data import Signal as SimSignal
 
 from ..conftest import advance, number_state
-from .conftest import HEAT_PUMP, MAIN, PASSWORD, SERIAL, USERNAME, ems_entry_for
+from .conftest import (
+    GATEWAY,
+    HEAT_PUMP,
+    MAIN,
+    PASSWORD,
+    SERIAL,
+    USERNAME,
+    ems_entry_for,
+)
 
-EV_CHARGER = "sensor.em2_ev_charger"
-NEW_METER = "sensor.em3_em3"
+EV_CHARGER = "sensor.ev_charger"
+NEW_METER = "sensor.em3"
 
 
 async def _next_tree_read(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
@@ -72,26 +80,49 @@ async def test_gateway_and_meter_devices(
     assert gateway.configuration_url == ems_simulator.url
     assert gateway.via_device_id is None
 
+    # Each meter is named after the load it measures; the part number is the model.
     expected = {
-        1: ("Main meter", "EMS10AV5S1X (3P)"),
-        30: ("EM1", "EM24_E1 (3P)"),
-        60: ("EM2", "EM24_E1 (3P)"),
-        90: ("P1 meter", "P1 (3P)"),
+        1: ("Main", "EMS10AV5S1X (3P)", "Carlo Gavazzi"),
+        30: ("Heat pump", "EM24_E1 (3P)", "Carlo Gavazzi"),
+        60: ("EV charger", "EM24_E1 (3P)", "Carlo Gavazzi"),
+        # The P1 port reads the grid operator's meter.
+        90: ("Grid", "P1 (3P)", None),
     }
-    for uid, (name, model) in expected.items():
+    for uid, (name, model, manufacturer) in expected.items():
         meter = _meter(device_registry, setup_ems, uid)
         assert meter is not None, uid
-        assert (meter.name, meter.model) == (name, model)
+        assert (meter.name, meter.model, meter.manufacturer) == (
+            name,
+            model,
+            manufacturer,
+        )
+        # The API has no serial number for the meters behind the gateway.
+        assert meter.serial_number is None
         assert meter.via_device_id == gateway.id
         # 22 signals per meter, each a sensor of that meter.
         assert len(_entity_ids(entity_registry, meter)) == 22
     assert (
         len(dr.async_entries_for_config_entry(device_registry, setup_ems.entry_id)) == 5
     )
-    # The gateway itself only has its API version.
+    # The gateway's own page: connection, firmware, meters, last reading.
     assert _entity_ids(entity_registry, gateway) == {
-        "sensor.ems_bx10000000_api_version"
+        f"binary_sensor.{GATEWAY}_connection",
+        f"sensor.{GATEWAY}_firmware",
+        f"sensor.{GATEWAY}_meters",
+        f"sensor.{GATEWAY}_last_reading",
+        f"sensor.{GATEWAY}_api_version",
     }
+    # Entity names are the quantity; the device name says what is measured.
+    state = hass.states.get(f"{HEAT_PUMP}_current_l1")
+    assert state is not None
+    assert state.attributes["friendly_name"] == "Heat pump Current L1"
+    registry_entry = entity_registry.async_get(f"{HEAT_PUMP}_current_l1")
+    assert registry_entry is not None
+    assert registry_entry.translation_key == "ems_current_phase"
+    assert registry_entry.device_id == _meter(device_registry, setup_ems, 30).id  # type: ignore[union-attr]
+    state = hass.states.get(f"{MAIN}_energy_import")
+    assert state is not None
+    assert state.attributes["friendly_name"] == "Main Energy import"
     api_version = entity_registry.async_get("sensor.ems_bx10000000_api_version")
     assert api_version is not None
     assert api_version.disabled_by is er.RegistryEntryDisabler.INTEGRATION
@@ -145,7 +176,7 @@ async def test_new_meter_appears_without_reload(
     await _next_tree_read(hass, freezer)
     meter = _meter(device_registry, setup_ems, uid)
     assert meter is not None
-    assert meter.name == "EM3"
+    assert meter.name == "EM3"  # the label of its one load
     assert meter.model == "EM24_E1 (3P)"
     gateway = device_registry.async_get_device_by_identifier(
         (DOMAIN, SERIAL), setup_ems.entry_id
@@ -383,12 +414,12 @@ async def test_unknown_signal_codes_get_generic_sensors(
 async def test_unknown_signal_codes_have_plain_numbers(
     hass: HomeAssistant, unknown_codes_simulator: EmsSimulator
 ) -> None:
-    """Enabled, an unknown code is a unitless number named "Main signal 900"."""
+    """Enabled, an unknown code is a unitless number named "Signal 900"."""
     await _setup(hass, unknown_codes_simulator)
     for code in (900, 901, 902):
         state = hass.states.get(f"{MAIN}_signal_{code}")
         assert state is not None, code
-        assert state.attributes["friendly_name"] == f"Main meter Main signal {code}"
+        assert state.attributes["friendly_name"] == f"Main Signal {code}"
         assert "unit_of_measurement" not in state.attributes
         assert "device_class" not in state.attributes
         assert state.attributes["state_class"] == "measurement"
@@ -426,7 +457,7 @@ async def test_sparsely_described_meter(
     entity_id = entity_registry.async_get_entity_id(
         "sensor", DOMAIN, f"{SERIAL}_{power.uid}"
     )
-    assert entity_id == "sensor.p1_meter_grid_power"
+    assert entity_id == "sensor.grid_power"
     registry_entry = entity_registry.async_get(entity_id)
     assert registry_entry is not None
     assert registry_entry.device_id == meter.id
@@ -437,33 +468,120 @@ async def test_sparsely_described_meter(
     )
 
 
-async def test_renamed_meter_renames_its_device(
+async def test_relabelled_load_renames_its_meter(
+    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    setup_ems: MockConfigEntry,
+    ems_simulator: EmsSimulator,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """A load relabelled on the gateway renames its device; ids stay, no reload.
+
+    A name the user gave the device is kept (HA shows `name_by_user`).
+    """
+    runtime = setup_ems.runtime_data
+    ev_meter = _meter(device_registry, setup_ems, 60)
+    assert ev_meter is not None
+    device_registry.async_update_device(ev_meter.id, name_by_user="Garage")
+    registry_entry = entity_registry.async_get(f"{HEAT_PUMP}_power")
+    assert registry_entry is not None
+
+    installation = ems_simulator.installation
+    installation.devices[30].loads[0].label = "Boiler"
+    installation.devices[60].loads[0].label = "Car"
+    await _next_tree_read(hass, freezer)
+
+    meter = _meter(device_registry, setup_ems, 30)
+    assert meter is not None
+    assert meter.name == "Boiler"
+    state = hass.states.get(f"{HEAT_PUMP}_power")
+    assert state is not None
+    assert state.attributes["friendly_name"] == "Boiler Power"
+    assert entity_registry.async_get(f"{HEAT_PUMP}_power") == registry_entry
+    ev_meter = _meter(device_registry, setup_ems, 60)
+    assert ev_meter is not None
+    assert (ev_meter.name, ev_meter.name_by_user) == ("Car", "Garage")
+    state = hass.states.get(f"{EV_CHARGER}_power")
+    assert state is not None
+    assert state.attributes["friendly_name"] == "Garage Power"
+    assert setup_ems.runtime_data is runtime
+
+
+async def test_relabelled_meter_keeps_the_name_of_its_load(
     freezer: FrozenDateTimeFactory,
     hass: HomeAssistant,
     setup_ems: MockConfigEntry,
     ems_simulator: EmsSimulator,
     device_registry: dr.DeviceRegistry,
 ) -> None:
-    """A meter relabelled on the gateway: the device name follows, ids stay."""
+    """A meter relabelled on the gateway: the device still says what it measures."""
     ems_simulator.installation.devices[30].label = "Basement"
     await _next_tree_read(hass, freezer)
     meter = _meter(device_registry, setup_ems, 30)
     assert meter is not None
-    assert meter.name == "Basement"
+    assert meter.name == "Heat pump"
     state = hass.states.get(f"{HEAT_PUMP}_power")
     assert state is not None
-    assert state.attributes["friendly_name"] == "Basement Heat pump power"
+    assert state.attributes["friendly_name"] == "Heat pump Power"
 
 
-async def test_renamed_load_renames_its_sensors(
+async def test_meter_with_several_loads(
     freezer: FrozenDateTimeFactory,
     hass: HomeAssistant,
-    setup_ems: MockConfigEntry,
     ems_simulator: EmsSimulator,
+    ems_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
 ) -> None:
-    """A load relabelled on the gateway: its sensors' names follow."""
-    ems_simulator.installation.devices[30].loads[0].label = "Boiler"
+    """Two loads on one meter: the device keeps the meter's label, sensors name their load.
+
+    Relabelling one of those loads renames its sensors (a reload); when one
+    load is left, the device takes its name and the sensors name the quantity.
+    """
+    installation = ems_simulator.installation
+    ev_load = installation.devices[60].loads.pop()
+    ev_load.did = 30
+    for signal in ev_load.signals:
+        signal.did = 30
+    installation.devices[30].loads.append(ev_load)
+    ems_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(ems_entry.entry_id)
+    await hass.async_block_till_done()
+
+    meter = _meter(device_registry, ems_entry, 30)
+    assert meter is not None
+    assert meter.name == "EM1"
+    assert len(_entity_ids(entity_registry, meter)) == 44
+    for entity_id, name in (
+        ("sensor.em1_heat_pump_power", "EM1 Heat pump power"),
+        ("sensor.em1_ev_charger_power", "EM1 EV charger power"),
+        ("sensor.em1_ev_charger_current_l1", "EM1 EV charger current L1"),
+    ):
+        state = hass.states.get(entity_id)
+        assert state is not None, entity_id
+        assert state.attributes["friendly_name"] == name
+    registry_entry = entity_registry.async_get("sensor.em1_heat_pump_power")
+    assert registry_entry is not None
+    assert registry_entry.translation_key == "ems_load_power"
+    # A meter without loads keeps its own label.
+    empty = _meter(device_registry, ems_entry, 60)
+    assert empty is not None
+    assert empty.name == "EM2"
+
+    installation.devices[30].loads[0].label = "Boiler"
     await _next_tree_read(hass, freezer)
-    state = hass.states.get(f"{HEAT_PUMP}_power")
+    assert ems_entry.state is ConfigEntryState.LOADED
+    state = hass.states.get("sensor.em1_heat_pump_power")
     assert state is not None
     assert state.attributes["friendly_name"] == "EM1 Boiler power"
+
+    ev_load.enable = False
+    await _next_tree_read(hass, freezer)
+    meter = _meter(device_registry, ems_entry, 30)
+    assert meter is not None
+    assert meter.name == "Boiler"
+    state = hass.states.get("sensor.em1_heat_pump_power")
+    assert state is not None
+    assert state.attributes["friendly_name"] == "Boiler Power"
+    assert hass.states.get("sensor.em1_ev_charger_power") is None

@@ -40,10 +40,10 @@ async def test_setup_creates_devices_and_sensors(
         if device.via_device_id == gateway.id
     ]
     assert sorted(meter.name for meter in meters) == [
-        "EM1",
-        "EM2",
-        "Main meter",
-        "P1 meter",
+        "EV charger",
+        "Grid",
+        "Heat pump",
+        "Main",
     ]
     voltage = hass.states.get(f"{MAIN}_voltage_l1")
     assert voltage is not None
@@ -79,10 +79,13 @@ async def test_firmware_upload_is_refused_for_a_gateway(
     assert failure.value.translation_placeholders == {"name": gateway.name}
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_counter_that_really_is_zero_shows_zero(
     hass: HomeAssistant, setup_ems: MockConfigEntry
 ) -> None:
     """A heat pump exports nothing: after three valid zero readings, 0 is shown.
+
+    (Its export sensor is disabled by default; enabled, it behaves so.)
 
     A single 0 stays hidden: a false zero on a total would spike the Energy
     dashboard when the real value follows.

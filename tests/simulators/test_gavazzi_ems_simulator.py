@@ -17,6 +17,7 @@ import socket
 import ssl
 import time
 from typing import Any
+from unittest import mock
 
 from aiohttp import (
     ClientConnectorError,
@@ -35,6 +36,10 @@ from simulators.__main__ import build_parser
 from simulators.gavazzi_ems import EmsFault, EmsSimulator, cli as ems_cli
 from simulators.gavazzi_ems.cli import check_arguments
 from simulators.gavazzi_ems.data import Installation, is_counter, value
+from simulators.gavazzi_ems.security import (
+    load_certificate,
+    reuse_or_create_certificate,
+)
 
 CREDENTIALS = {"username": "api", "password": "api-password"}
 
@@ -383,6 +388,65 @@ async def test_https_with_pinned_fingerprint(
         await sim.stop()
     assert not cert_dir.exists()
     assert sim.certificate_path is None
+
+
+async def test_certificate_kept_in_cert_dir(
+    session: ClientSession, tmp_path: Path
+) -> None:
+    """``cert_dir`` keeps the certificate across restarts; it is made when missing."""
+    cert_dir = tmp_path / "certs"
+    sim = EmsSimulator()
+    await sim.start(host="127.0.0.1", port=0, tls=True, cert_dir=cert_dir)
+    first = sim.certificate_sha256
+    assert first is not None
+    assert sim.certificate_path == cert_dir / "ems.crt"
+    assert (cert_dir / "ems.key").stat().st_mode & 0o077 == 0
+    await sim.stop()
+    # stop() leaves the certificate where it was asked to keep it
+    assert (cert_dir / "ems.crt").is_file()
+    assert (cert_dir / "ems.key").is_file()
+
+    again = EmsSimulator()
+    await again.start(host="127.0.0.1", port=0, tls=True, cert_dir=str(cert_dir))
+    try:
+        assert again.certificate_sha256 == first
+        pin = Fingerprint(bytes.fromhex(first))
+        async with session.get(f"{again.url}/ver", ssl=pin) as resp:
+            assert await resp.json() == {"api_ver": 1}
+        # a rotation lasts until stop() and leaves the kept certificate alone
+        await again.rotate_certificate()
+        assert again.certificate_sha256 != first
+        assert again.certificate_path is not None
+        assert again.certificate_path.parent != cert_dir
+    finally:
+        await again.stop()
+
+    # reused only when it covers the host; a broken key makes a new one
+    assert load_certificate(cert_dir, "127.0.0.1") is not None
+    assert load_certificate(cert_dir, "localhost") is not None
+    assert load_certificate(cert_dir, "192.0.2.1") is None
+    assert load_certificate(tmp_path / "missing", "127.0.0.1") is None
+    _, fingerprint = reuse_or_create_certificate(cert_dir, "192.0.2.1")
+    assert fingerprint != first
+    assert load_certificate(cert_dir, "192.0.2.1") == (mock.ANY, fingerprint)
+    (cert_dir / "ems.key").write_text("not a key")
+    broken = EmsSimulator()
+    await broken.start(host="127.0.0.1", port=0, tls=True, cert_dir=cert_dir)
+    await broken.stop()
+    assert broken.certificate_sha256 not in (None, first, fingerprint)
+    assert (cert_dir / "ems.key").stat().st_mode & 0o077 == 0
+
+
+def test_cert_dir_on_the_command_line(tmp_path: Path) -> None:
+    """``--cert-dir`` reaches the arguments and needs ``--tls``."""
+    args = build_parser().parse_args(
+        ["gavazzi_ems", "--tls", "--cert-dir", str(tmp_path)]
+    )
+    assert args.cert_dir == tmp_path
+    assert check_arguments(args) == []
+    bad = build_parser().parse_args(["gavazzi_ems", "--cert-dir", str(tmp_path)])
+    with pytest.raises(ValueError, match="--tls"):
+        check_arguments(bad)
 
 
 async def test_stop_leaves_no_task(session: ClientSession) -> None:

@@ -37,6 +37,9 @@ class Quantity:
     """1 to 3 for per-phase quantities (the name says "L1")."""
     import_history: bool = False
     """Import this counter's recorded history into long-term statistics."""
+    enabled_where_exported: bool = False
+    """Enabled by default only on a grid meter or a load that has exported
+    (counter above 0 when first seen): a heat pump never exports."""
 
     @property
     def is_counter(self) -> bool:
@@ -67,7 +70,11 @@ def _phases(
 
 
 def _energy(
-    direction: str, phase: int | None = None, *, enabled: bool = False
+    direction: str,
+    phase: int | None = None,
+    *,
+    enabled: bool = False,
+    enabled_where_exported: bool = False,
 ) -> Quantity:
     return Quantity(
         translation_key=f"ems_energy_{direction}"
@@ -79,6 +86,7 @@ def _energy(
         enabled=enabled,
         phase=phase,
         import_history=phase is None,
+        enabled_where_exported=enabled_where_exported,
     )
 
 
@@ -147,7 +155,7 @@ CATALOGUE: dict[int, Quantity] = {
         enabled=False,
     ),
     43: _energy("import", enabled=True),
-    44: _energy("export", enabled=True),
+    44: _energy("export", enabled=True, enabled_where_exported=True),
     45: _energy("import", 1),
     46: _energy("import", 2),
     47: _energy("import", 3),

@@ -11,6 +11,7 @@ from homeassistant.const import CONF_HOST, CONF_SCAN_INTERVAL
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import UpdateFailed
+from homeassistant.util import dt as dt_util
 
 from ...const import DOMAIN, LOGGER
 from ...coordinator import PollingCoordinator, update_failed
@@ -205,6 +206,7 @@ class EmsCoordinator(PollingCoordinator[EmsData]):
             samples=samples,
             values=values,
             stale=frozenset(stale),
+            read_at=dt_util.utcnow(),
         )
 
     async def _async_import_history(self) -> int:

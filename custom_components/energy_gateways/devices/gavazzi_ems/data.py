@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from .catalogue import CATALOGUE
 from .models import Device, GatewayDate, Load, RealtimeSample, Signal
@@ -32,6 +33,8 @@ class Configuration:
 
     Derived once per read of the tree: every polling cycle walks it.
     """
+    enabled_loads: dict[int, list[Load]] = field(init=False, compare=False)
+    """The enabled loads of each device UID, in the gateway's order."""
 
     def __post_init__(self) -> None:
         active = {
@@ -43,6 +46,31 @@ class Configuration:
             and self.device_of(signal) is not None
         }
         object.__setattr__(self, "active_signals", active)
+        loads: dict[int, list[Load]] = {}
+        for load in sorted(
+            self.loads.values(), key=lambda load: (load.index or 0, load.uid)
+        ):
+            if load.enable and load.device_uid is not None:
+                loads.setdefault(load.device_uid, []).append(load)
+        object.__setattr__(self, "enabled_loads", loads)
+
+    def device_name(self, device: Device) -> str:
+        """Name a meter after what it measures: the label of its one load.
+
+        A meter with several enabled loads (a multi-channel meter) keeps its own
+        label, and its sensors name their load (see `names_load`).
+        """
+        loads = self.enabled_loads.get(device.uid, [])
+        if len(loads) == 1 and loads[0].label:
+            return loads[0].label
+        return device.label or f"Device {device.uid}"
+
+    def names_load(self, load: Load) -> bool:
+        """Whether the sensors of a load carry its label: its meter has others."""
+        return (
+            load.device_uid is not None
+            and len(self.enabled_loads.get(load.device_uid, [])) > 1
+        )
 
     def load_of(self, signal: Signal) -> Load | None:
         """Return the load a signal belongs to."""
@@ -78,3 +106,5 @@ class EmsData:
     """Value to show per signal UID: None when not valid; counters never go back."""
     stale: frozenset[int] = frozenset()
     """Signals whose sample time stopped advancing: their meter is not being read."""
+    read_at: datetime | None = None
+    """When this cycle's values were read (the last good reading)."""

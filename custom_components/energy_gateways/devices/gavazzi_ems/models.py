@@ -67,6 +67,25 @@ class Load:
     settings: Mapping[str, Any]
     """The filled protocol block, undocumented: for diagnostics only."""
 
+    @property
+    def main(self) -> bool:
+        """Whether the gateway marks the load as the main (grid) meter.
+
+        The one documented setting: `"meterBus": {"main": true}` on the load of
+        the gateway's built-in meter at the grid connection.
+        """
+        return (
+            self.protocol == "meterBus" and as_bool(self.settings.get("main")) is True
+        )
+
+    @property
+    def grid(self) -> bool:
+        """Whether the load measures the grid connection.
+
+        That is the main meter, or a utility meter read over the P1 port.
+        """
+        return self.main or self.protocol == "P1"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Signal:

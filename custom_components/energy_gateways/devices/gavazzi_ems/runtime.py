@@ -26,11 +26,17 @@ from ...runtime import DeviceRuntime, EnergyGatewaysConfigEntry
 from .connection import create_client
 from .coordinator import EmsCoordinator
 from .data import Configuration, EmsData
-from .entities import GATEWAY, GATEWAY_SENSORS, signal_descriptions
+from .entities import (
+    GATEWAY,
+    GATEWAY_BINARY_SENSORS,
+    GATEWAY_SENSORS,
+    signal_descriptions,
+    signal_name,
+)
 
 MANUFACTURER = "Carlo Gavazzi"
 LOAD_KEYS_TO_REDACT = {"ip", "serial"}
-PLATFORMS = frozenset({Platform.SENSOR})
+PLATFORMS = frozenset({Platform.BINARY_SENSOR, Platform.SENSOR})
 
 
 class EmsRuntime(DeviceRuntime[EmsData]):
@@ -47,6 +53,7 @@ class EmsRuntime(DeviceRuntime[EmsData]):
         self._coordinator = coordinator
         self._unique_id = str(entry.unique_id)
         self._configuration = coordinator.data.configuration
+        self._firmware = coordinator.data.gateway.firmware
         self._signals = set(self._configuration.active_signals)
         self._listeners: list[DescriptionsCallback] = []
 
@@ -69,14 +76,21 @@ class EmsRuntime(DeviceRuntime[EmsData]):
     def descriptions(
         self, platform: Platform
     ) -> Sequence[GatewayEntityDescription[EmsData]]:
-        """Gateway sensors plus one sensor per active signal (all sensors)."""
-        return (*GATEWAY_SENSORS, *signal_descriptions(self._configuration))
+        """Return the gateway's own entities plus one sensor per active signal."""
+        if platform is Platform.BINARY_SENSOR:
+            return GATEWAY_BINARY_SENSORS
+        return (
+            *GATEWAY_SENSORS,
+            *signal_descriptions(self._configuration, self._coordinator.data.values),
+        )
 
     @callback
     def async_listen_new_descriptions(
         self, platform: Platform, add: DescriptionsCallback
     ) -> CALLBACK_TYPE:
         """Call `add` with the sensors of signals that appear later."""
+        if platform is not Platform.SENSOR:
+            return super().async_listen_new_descriptions(platform, add)
         self._listeners.append(add)
 
         @callback
@@ -102,16 +116,24 @@ class EmsRuntime(DeviceRuntime[EmsData]):
 
     @callback
     def _async_follow_configuration(self) -> None:
-        """Add and remove devices and entities when the gateway's tree changed."""
-        configuration = self._coordinator.data.configuration
+        """Add and remove devices and entities when the gateway's tree changed.
+
+        A relabelled load renames its meter's device (the sensors' names follow
+        the device); only sensors that name their load themselves (a meter with
+        several loads) need a reload to be renamed.
+        """
+        data = self._coordinator.data
+        configuration = data.configuration
         if configuration is self._configuration:
+            if data.gateway.firmware != self._firmware:
+                # A firmware update: the gateway device shows the new version.
+                self._firmware = data.gateway.firmware
+                register_devices(self._hass, self._entry, data)
             return
-        if _relabelled(self._configuration, configuration):
-            # Sensor names carry the load's label; a reload renames them.
-            self._hass.config_entries.async_schedule_reload(self._entry.entry_id)
-            return
+        renamed = _renamed(self._configuration, configuration)
         self._configuration = configuration
-        register_devices(self._hass, self._entry, self._coordinator.data)
+        self._firmware = data.gateway.firmware
+        register_devices(self._hass, self._entry, data)
         active = set(configuration.active_signals)
         added, gone = active - self._signals, self._signals - active
         self._signals = active
@@ -122,8 +144,11 @@ class EmsRuntime(DeviceRuntime[EmsData]):
             )
             if entity_id is not None:
                 entities.async_remove(entity_id)
-        if added:
-            descriptions = signal_descriptions(configuration, added)
+        if renamed:
+            # Names are fixed when an entity is added: a reload renames them.
+            self._hass.config_entries.async_schedule_reload(self._entry.entry_id)
+        elif added:
+            descriptions = signal_descriptions(configuration, data.values, added)
             for add in self._listeners:
                 add(descriptions)
 
@@ -182,11 +207,12 @@ class EmsRuntime(DeviceRuntime[EmsData]):
         )
 
 
-def _relabelled(old: Configuration, new: Configuration) -> bool:
-    """Whether a load both trees have changed its label."""
+def _renamed(old: Configuration, new: Configuration) -> bool:
+    """Whether a sensor both trees have would get another name of its own."""
     return any(
-        uid in new.loads and new.loads[uid].label != load.label
-        for uid, load in old.loads.items()
+        uid in new.active_signals
+        and signal_name(old, signal) != signal_name(new, new.active_signals[uid])
+        for uid, signal in old.active_signals.items()
     )
 
 
@@ -246,11 +272,18 @@ def register_devices(
         model = device.part_number
         if model and device.system:
             model = f"{model} ({device.system})"
+        loads = configuration.enabled_loads.get(uid, [])
         registry.async_get_or_create(
             config_entry_id=entry.entry_id,
             identifiers={meter_identifier(serial, uid)},
-            name=device.label or f"Device {uid}",
+            # Named after what it measures; a name the user gave is kept.
+            name=configuration.device_name(device),
+            # A P1 port reads the grid operator's meter, not a Carlo Gavazzi one.
+            manufacturer=None
+            if loads and all(load.protocol == "P1" for load in loads)
+            else MANUFACTURER,
             model=model,
+            # The API reports no serial number for the meters behind the gateway.
             via_device_id=hub.id,
         )
     wanted = reported_identifiers(serial, configuration)
