@@ -18,16 +18,27 @@ import tempfile
 import time
 
 import aiohttp
+from homeassistant.components.recorder.models import (
+    StatisticMeanType,
+    StatisticMetaData,
+)
+from homeassistant.components.recorder.statistics import (
+    async_add_external_statistics,
+)
+from homeassistant.const import UnitOfEnergy
 from homeassistant.helpers.recorder import async_initialize_recorder, get_instance
 from homeassistant.setup import async_setup_component
+from homeassistant.util.unit_conversion import EnergyConverter
 from pytest_homeassistant_custom_component.common import async_test_home_assistant
 
+from custom_components.energy_gateways.const import DOMAIN
 from custom_components.energy_gateways.devices.cozify_han.client import HanClient
 from custom_components.energy_gateways.devices.cozify_han.history import (
     ImportResult,
     async_import_history,
 )
 from custom_components.energy_gateways.devices.cozify_han.models import HistoryPeriod
+from custom_components.energy_gateways.statistics import statistic_id
 from simulators.cozify_han import HanSimulator
 
 
@@ -61,6 +72,24 @@ async def _import_twice(
         ):
             await client.get_history(period)
         fetch = time.perf_counter() - started
+        # A reader set up with an earlier version: its external energy
+        # statistics exist (without rows), so the import writes them. (Without
+        # entities there is no sensor statistic to backfill.)
+        for key in ("energy_import", "energy_export"):
+            async_add_external_statistics(
+                hass,
+                StatisticMetaData(
+                    mean_type=StatisticMeanType.NONE,
+                    has_sum=True,
+                    name=key,
+                    source=DOMAIN,
+                    statistic_id=statistic_id(serial, key),
+                    unit_class=EnergyConverter.UNIT_CLASS,
+                    unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+                ),
+                [],
+            )
+        await recorder.async_block_till_done()
         for _ in range(2):
             started = time.perf_counter()
             results.append(

@@ -1,12 +1,19 @@
 """Import a device's own history into Home Assistant's long-term statistics.
 
-Shared by every device type. The rows go into external statistics
-(`energy_gateways:<object id>`, source `energy_gateways`), which the Energy
-dashboard can select like a sensor. Imports only ever append: hours at or before
-the newest stored row are dropped, and an energy sum continues from the stored
-sum, so running an import twice, or after a reconnect, changes nothing that is
-already there. Hour starts are UTC instants, so DST changes cannot create or
-lose hours.
+Shared by every device type. An energy counter's history goes into the live
+energy sensor's own statistic (`async_backfill_sensor`): only the hours before
+the oldest row the recorder has for that sensor, anchored on that row, so the
+Energy dashboard shows one statistic per meter and direction with the device's
+history and today's live data. Nothing is written before the recorder has
+compiled a first hour for the sensor.
+
+Installations that already have the external statistics of earlier versions
+(`energy_gateways:<object id>`, source `energy_gateways`) keep them up to date
+(`async_import_energy_sums`, `async_import_power_means`): those imports only
+ever append, hours at or before the newest stored row are dropped and a sum
+continues from the stored sum. Either way, running an import twice, or after a
+reconnect, changes nothing that is already there. Hour starts are UTC instants,
+so DST changes cannot create or lose hours.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from datetime import UTC, datetime
 import re
 from typing import Any, Literal
 
+from homeassistant.components.recorder.db_schema import Statistics
 from homeassistant.components.recorder.models import (
     StatisticData,
     StatisticMeanType,
@@ -26,18 +34,25 @@ from homeassistant.components.recorder.models import (
 from homeassistant.components.recorder.statistics import (
     StatisticsRow,
     async_add_external_statistics,
+    async_import_statistics,
     get_last_statistics,
+    get_metadata,
 )
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import UnitOfEnergy, UnitOfPower
+from homeassistant.const import Platform, UnitOfEnergy, UnitOfPower
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_time_change
-from homeassistant.helpers.recorder import get_instance
+from homeassistant.helpers.recorder import get_instance, session_scope
 from homeassistant.util.unit_conversion import EnergyConverter, PowerConverter
+from sqlalchemy import select
 
 from .const import CONF_IMPORT_HISTORY, DOMAIN, LOGGER
 from .transport.errors import GatewayError
+
+HISTORY_NAME_SUFFIX = " (imported history)"
+"""Ends the names of the external statistics, which only earlier versions created."""
 
 HISTORY_IMPORT_MINUTE = 5
 """Minute of every hour at which imports top up the statistics: the hour just
@@ -166,6 +181,151 @@ def _sorted_hours[T](hours: Sequence[tuple[datetime, T]]) -> list[tuple[datetime
             raise ValueError(f"hour {utc} given twice")
         rows[utc] = value
     return sorted(rows.items())
+
+
+@dataclass(frozen=True, slots=True)
+class SensorAnchor:
+    """The oldest hourly row the recorder has for a sensor's statistic."""
+
+    start: datetime
+    state: float
+    sum: float
+    metadata: StatisticMetaData
+    """The statistic's stored metadata, written back unchanged with the rows."""
+
+    @property
+    def offset(self) -> float:
+        """The counter reading at which the statistic's sum is 0 (`state - sum`)."""
+        return self.state - self.sum
+
+
+@callback
+def async_sensor_entity_id(hass: HomeAssistant, unique_id: str) -> str | None:
+    """Return the entity id of this integration's sensor, if registered and enabled.
+
+    Looked up by unique id: the user may have renamed the entity.
+    """
+    registry = er.async_get(hass)
+    entity_id = registry.async_get_entity_id(Platform.SENSOR, DOMAIN, unique_id)
+    if entity_id is None:
+        return None
+    entity = registry.async_get(entity_id)
+    return None if entity is None or entity.disabled else entity_id
+
+
+async def async_existing_statistics(
+    hass: HomeAssistant, statistic_ids: Sequence[str]
+) -> set[str]:
+    """Return which of the statistics the recorder has metadata for."""
+    if not statistic_ids:
+        return set()
+    result = await get_instance(hass).async_add_executor_job(
+        _get_metadata, hass, set(statistic_ids)
+    )
+    return set(result)
+
+
+def _get_metadata(
+    hass: HomeAssistant, statistic_ids: set[str]
+) -> dict[str, tuple[int, StatisticMetaData]]:
+    return get_metadata(hass, statistic_ids=statistic_ids)
+
+
+async def async_sensor_anchor(
+    hass: HomeAssistant, entity_id: str
+) -> SensorAnchor | None:
+    """Return the oldest hourly row of a sensor's statistic with a state and sum."""
+    return await get_instance(hass).async_add_executor_job(
+        _sensor_anchor, hass, entity_id
+    )
+
+
+def _sensor_anchor(hass: HomeAssistant, entity_id: str) -> SensorAnchor | None:
+    with session_scope(hass=hass, read_only=True) as session:
+        found = get_instance(hass).statistics_meta_manager.get(session, entity_id)
+        if found is None:
+            return None
+        metadata_id, metadata = found
+        row = session.execute(
+            select(Statistics.start_ts, Statistics.state, Statistics.sum)
+            .where(Statistics.metadata_id == metadata_id)
+            .order_by(Statistics.start_ts.asc())
+            .limit(1)
+        ).first()
+    if row is None or row.state is None or row.sum is None:
+        return None
+    return SensorAnchor(
+        start=datetime.fromtimestamp(row.start_ts, UTC),
+        state=row.state,
+        sum=row.sum,
+        metadata=metadata,
+    )
+
+
+async def async_backfill_sensor(
+    hass: HomeAssistant,
+    *,
+    entity_id: str,
+    hours: Sequence[tuple[datetime, float]],
+    anchor: SensorAnchor | None = None,
+) -> int:
+    """Write a counter's older hours into its sensor's statistic; return rows written.
+
+    `hours` are (hour start, energy in kWh in that hour), as for
+    async_import_energy_sums. Only hours before the sensor's oldest statistics
+    row (the anchor, read unless given) are written, and only when `hours` holds
+    the anchor's hour: the counter at the end of each older hour is the
+    anchor's state less the energy of the hours after it, and its sum that
+    counter less the anchor's offset (`state - sum`), exactly as the recorder
+    counts. A sum's step to the next written row, and to the anchor, is that
+    row's energy. Stops at an hour whose energy is negative or that would take
+    the counter below 0. Nothing is written without an anchor: the recorder has
+    not compiled the sensor's first hour yet, and a later run tries again.
+    """
+    if anchor is None:
+        anchor = await async_sensor_anchor(hass, entity_id)
+    if anchor is None:
+        return 0
+    metadata = anchor.metadata
+    unit = metadata["unit_of_measurement"]
+    if not metadata["has_sum"] or unit not in EnergyConverter.VALID_UNITS:
+        LOGGER.debug(
+            "Not backfilling %s: its statistic is not an energy sum", entity_id
+        )
+        return 0
+    convert = EnergyConverter.converter_factory(UnitOfEnergy.KILO_WATT_HOUR, unit)
+    energy = dict(_sorted_hours(hours))
+    if anchor.start not in energy:
+        return 0  # the device's history does not hold the anchor's hour (yet)
+    offset = anchor.offset
+    counter = anchor.state - convert(energy[anchor.start])
+    data: list[StatisticData] = []
+    for start in sorted((s for s in energy if s < anchor.start), reverse=True):
+        if counter < 0:
+            break  # the history holds more energy than the counter: a new meter
+        state = round(counter, 6)
+        data.append(
+            StatisticData(start=start, state=state, sum=round(state - offset, 6))
+        )
+        if energy[start] < 0:
+            break  # the counter went backwards in this hour
+        counter -= convert(energy[start])
+    if not data:
+        return 0
+    async_import_statistics(
+        hass,
+        StatisticMetaData(
+            has_sum=True,
+            mean_type=metadata["mean_type"],
+            name=metadata["name"],
+            source="recorder",
+            statistic_id=entity_id,
+            unit_class=metadata["unit_class"],
+            unit_of_measurement=unit,
+        ),
+        data[::-1],
+    )
+    return len(data)
 
 
 async def _async_last_row(

@@ -11,12 +11,19 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder.models import (
+    StatisticMeanType,
+    StatisticMetaData,
+)
 from homeassistant.components.recorder.statistics import (
+    async_add_external_statistics,
     get_last_statistics,
     statistics_during_period,
 )
+from homeassistant.const import UnitOfEnergy
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
+from homeassistant.util.unit_conversion import EnergyConverter
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -26,7 +33,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.energy_gateways.const import CONF_IMPORT_HISTORY
+from custom_components.energy_gateways.const import CONF_IMPORT_HISTORY, DOMAIN
 from custom_components.energy_gateways.statistics import async_import_energy_sums
 from simulators.cozify_han import HanFault, HanSimulator
 
@@ -41,6 +48,35 @@ POWER = "energy_gateways:han12345678_power"
 HOUR = timedelta(hours=1)
 # 2026-03-10 12:37 UTC: 12:00 and 12:15 are final, 12:30 is the live bucket.
 NOW = "2026-03-10 12:37:00+00:00"
+
+
+async def create_external_statistics(hass: HomeAssistant, *statistic_ids: str) -> None:
+    """Register external energy statistics without rows, as an earlier version had.
+
+    Earlier versions created them on the first import; the import keeps the
+    ones that exist up to date and creates none.
+    """
+    for key in statistic_ids:
+        async_add_external_statistics(
+            hass,
+            StatisticMetaData(
+                mean_type=StatisticMeanType.NONE,
+                has_sum=True,
+                name="old name",
+                source=DOMAIN,
+                statistic_id=key,
+                unit_class=EnergyConverter.UNIT_CLASS,
+                unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+            ),
+            [],
+        )
+    await async_wait_recording_done(hass)
+
+
+@pytest.fixture(autouse=True)
+async def existing_installation(hass: HomeAssistant) -> None:
+    """These tests run on a reader that has the external statistics already."""
+    await create_external_statistics(hass, IMPORT, EXPORT)
 
 
 async def _imported(hass: HomeAssistant, entry: MockConfigEntry, runs: int) -> None:

@@ -42,6 +42,7 @@ from simulators.gavazzi_ems.data import (
 )
 
 from ..conftest import StatisticColumn, set_up_entry, statistic_rows, until
+from ..cozify_han_history.test_history_import import create_external_statistics
 from ..gavazzi_ems.conftest import HEAT_PUMP, MAIN, SERIAL, TITLE, ems_entry_for
 
 COLUMNS: tuple[StatisticColumn, ...] = ("state", "sum")
@@ -79,12 +80,25 @@ def _counters(simulator: EmsSimulator) -> list[Counter]:
                         statistic_id=(
                             f"{DOMAIN}:{SERIAL.lower()}_{signal.uid}_energy_{kind}"
                         ),
-                        name=f"{device.label} {load.label} energy {kind}",
+                        name=(
+                            f"{device.label} {load.label} energy {kind}"
+                            " (imported history)"
+                        ),
                         load=load,
                         signal=signal,
                     )
                 )
     return counters
+
+
+@pytest.fixture(autouse=True)
+async def existing_installation(
+    hass: HomeAssistant, ems_simulator: EmsSimulator
+) -> None:
+    """These tests run on a gateway that has the external statistics already."""
+    await create_external_statistics(
+        hass, *(counter.statistic_id for counter in _counters(ems_simulator))
+    )
 
 
 def _ts(text: str) -> float:
@@ -163,6 +177,11 @@ async def _metadata(hass: HomeAssistant) -> dict[str, dict[str, Any]]:
     return {key: dict(meta) for key, (_, meta) in result.items()}
 
 
+async def _untouched(hass: HomeAssistant) -> bool:
+    """Whether no statistic was written: the external ones keep their old name."""
+    return {meta["name"] for meta in (await _metadata(hass)).values()} == {"old name"}
+
+
 def _check(rows: list[dict[str, Any]], expected: dict[float, float]) -> None:
     """The rows are the expected hours, and every sum continues the one before."""
     assert [row["start"] for row in rows] == sorted(expected)
@@ -202,8 +221,8 @@ async def test_first_import_writes_complete_hours(
         assert meta["has_sum"] is True
         assert meta["unit_of_measurement"] == "kWh"
     names = {meta["name"] for meta in metadata.values()}
-    assert "Main meter Main energy import" in names
-    assert "EM1 Heat pump energy export" in names
+    assert "Main meter Main energy import (imported history)" in names
+    assert "EM1 Heat pump energy export (imported history)" in names
 
     for counter in counters:
         rows = await statistic_rows(hass, counter.statistic_id, COLUMNS)
@@ -214,7 +233,11 @@ async def test_first_import_writes_complete_hours(
         assert rows[-1]["start"] == _ts("2026-03-10 11:00+00:00")
         _check(rows, _expected(counter, NOW))
     # The solar meters export in daylight: export hours are not all zero.
-    export = next(c for c in counters if c.name == "Main meter Main energy export")
+    export = next(
+        c
+        for c in counters
+        if c.name == "Main meter Main energy export (imported history)"
+    )
     assert (await statistic_rows(hass, export.statistic_id, COLUMNS))[-1]["sum"] > 0
 
 
@@ -314,7 +337,7 @@ async def test_opt_out(
     assert history.runs == 0
     assert history.task is None
     assert HISTORY not in ems_simulator.requests
-    assert await _metadata(hass) == {}
+    assert await _untouched(hass)
 
 
 @pytest.mark.freeze_time(NOW)
@@ -339,7 +362,7 @@ async def test_gateway_error_is_logged_once(
     assert all(r.exc_info is None for r in failures)
     assert TITLE in failures[0].getMessage()
     assert "503" in failures[0].getMessage()
-    assert await _metadata(hass) == {}
+    assert await _untouched(hass)
     assert coordinator.last_update_success
     for entity_id in (f"{MAIN}_energy_import", f"{HEAT_PUMP}_energy_import"):
         state = hass.states.get(entity_id)
@@ -367,7 +390,7 @@ async def test_new_meter_gets_its_whole_history(
     hass: HomeAssistant,
     ems_simulator: EmsSimulator,
 ) -> None:
-    """A meter added later is imported in full; the others are not touched."""
+    """A meter added later gets no external statistic; the others carry on."""
     entry = await set_up_entry(hass, ems_entry_for(ems_simulator))
     await _imported(hass, entry, 1)
     await _polled(entry, 1)
@@ -386,10 +409,10 @@ async def test_new_meter_gets_its_whole_history(
     counters = _counters(ems_simulator)
     new = [counter for counter in counters if counter not in old]
     assert [counter.name for counter in new] == [
-        "EM3 EM3 energy import",
-        "EM3 EM3 energy export",
+        "EM3 EM3 energy import (imported history)",
+        "EM3 EM3 energy export (imported history)",
     ]
-    assert set(await _metadata(hass)) == {c.statistic_id for c in counters}
+    assert set(await _metadata(hass)) == {c.statistic_id for c in old}
     after = await _all_rows(hass, counters)
     for counter in old:
         rows = after[counter.statistic_id]
@@ -397,9 +420,7 @@ async def test_new_meter_gets_its_whole_history(
         assert rows[-1]["start"] == _ts("2026-03-10 12:00+00:00")
         _check(rows, _expected(counter, FIVE_PAST) | _expected(counter, later))
     for counter in new:
-        rows = after[counter.statistic_id]
-        assert len(rows) == 7 * 24
-        _check(rows, _expected(counter, later))
+        assert after[counter.statistic_id] == []
 
 
 @pytest.mark.freeze_time(NOW)
@@ -414,7 +435,7 @@ async def test_gateway_without_counters(
     entry = await set_up_entry(hass, ems_entry_for(ems_simulator))
     await _imported(hass, entry, 1)
     assert HISTORY not in ems_simulator.requests
-    assert await _metadata(hass) == {}
+    assert await _untouched(hass)
     state = hass.states.get(f"{MAIN}_voltage_l1")
     assert state is not None
     assert 220 < float(state.state) < 240
@@ -433,9 +454,13 @@ async def test_meter_without_label(
     entry = await set_up_entry(hass, ems_entry_for(ems_simulator))
     await _imported(hass, entry, 1)
     metadata = await _metadata(hass)
-    assert sorted(meta["name"] for meta in metadata.values()) == [
-        "Device 30 Heat pump energy export",
-        "Device 30 Heat pump energy import",
+    assert sorted(
+        meta["name"]
+        for key, meta in metadata.items()
+        if key in {c.statistic_id for c in _counters(ems_simulator)}
+    ) == [
+        "Device 30 Heat pump energy export (imported history)",
+        "Device 30 Heat pump energy import (imported history)",
     ]
     for counter in _counters(ems_simulator):
         _check(

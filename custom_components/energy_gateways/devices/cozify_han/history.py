@@ -9,6 +9,13 @@ a reconnect after a long outage), whole final days from `/history/monthly` and
 then whole final months from `/history/yearly` fill in energy only, each
 recorded in the first hour of its day or month: daily and monthly totals are
 right, the hourly view of those days shows one bar.
+
+The energy goes into the meter's energy import and export sensors, before the
+oldest hour the recorder has for each (see `async_backfill_sensor`). Readers
+set up with an earlier version also keep their external statistics
+(`energy_gateways:<serial>_energy_import` and `_energy_export`) up to date; new
+ones do not get them. The hourly power goes into the external statistic
+`energy_gateways:<serial>_power`.
 """
 
 from __future__ import annotations
@@ -20,10 +27,16 @@ from datetime import datetime, timedelta
 from homeassistant.core import HomeAssistant
 
 from ...statistics import (
+    HISTORY_NAME_SUFFIX,
     PowerStats,
+    SensorAnchor,
+    async_backfill_sensor,
+    async_existing_statistics,
     async_import_energy_sums,
     async_import_power_means,
     async_last_hour,
+    async_sensor_anchor,
+    async_sensor_entity_id,
     statistic_id,
 )
 from ...transport.errors import TransportUnsupported
@@ -47,7 +60,7 @@ class HourTotals:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ImportResult:
-    """Rows written per statistic by one import."""
+    """Rows written per quantity by one import (sensor and external statistic)."""
 
     energy_import: int
     energy_export: int
@@ -101,19 +114,38 @@ async def async_import_history(
 ) -> ImportResult:
     """Import the reader's history; return how many rows were written.
 
-    `device` (the serial) names the statistics, `name` is the reader's name.
-    Raises the client's errors when the reader cannot be read.
+    `device` (the serial, the prefix of the sensors' unique ids) names the
+    statistics, `name` is the reader's name. Raises the client's errors when
+    the reader cannot be read.
     """
     weekly = await client.get_history(HistoryPeriod.WEEKLY)
     hours = complete_hours(weekly.buckets)
-    import_id = statistic_id(device, "energy_import")
+    directions = ("energy_import", "energy_export")
+    external = {key: statistic_id(device, key) for key in directions}
+    existing = await async_existing_statistics(hass, list(external.values()))
+    sensors: dict[str, tuple[str, SensorAnchor]] = {}
+    for key in directions:
+        entity_id = async_sensor_entity_id(hass, f"{device}_{key}")
+        if entity_id and (anchor := await async_sensor_anchor(hass, entity_id)):
+            sensors[key] = (entity_id, anchor)
 
     energy: list[tuple[datetime, float, float]] = []
     covered_from = weekly.buckets[0].start if weekly.buckets else None
-    last = await async_last_hour(hass, import_id)
-    if covered_from is None or last is None or last + HOUR < covered_from:
-        # The weekly history does not reach the newest stored hour: fill in
-        # with days, then with months, where nothing finer exists.
+    # Fill in with days, then with months, where nothing finer exists: when the
+    # weekly history reaches back to a sensor's oldest hour (older days can only
+    # come from there), or does not reach the newest hour of the external
+    # statistic.
+    sensor_needs = any(
+        covered_from is None or anchor.start >= covered_from
+        for _, anchor in sensors.values()
+    )
+    external_needs = False
+    if external["energy_import"] in existing:
+        last = await async_last_hour(hass, external["energy_import"])
+        external_needs = (
+            covered_from is None or last is None or last + HOUR < covered_from
+        )
+    if sensor_needs or external_needs:
         for period in (HistoryPeriod.MONTHLY, HistoryPeriod.YEARLY):
             try:
                 coarse = (await client.get_history(period)).buckets
@@ -129,23 +161,28 @@ async def async_import_history(
         (hour.start, hour.energy_import, hour.energy_export) for hour in hours
     )
 
+    written = dict.fromkeys(directions, 0)
+    for index, key in enumerate(directions):
+        per_hour = [(start, values[index]) for start, *values in energy]
+        if key in sensors:
+            entity_id, anchor = sensors[key]
+            written[key] += await async_backfill_sensor(
+                hass, entity_id=entity_id, hours=per_hour, anchor=anchor
+            )
+        if external[key] in existing:
+            written[key] += await async_import_energy_sums(
+                hass,
+                statistic_id=external[key],
+                name=f"{name} {key.replace('_', ' ')}{HISTORY_NAME_SUFFIX}",
+                hours=per_hour,
+            )
     return ImportResult(
-        energy_import=await async_import_energy_sums(
-            hass,
-            statistic_id=import_id,
-            name=f"{name} energy import",
-            hours=[(start, imported) for start, imported, _ in energy],
-        ),
-        energy_export=await async_import_energy_sums(
-            hass,
-            statistic_id=statistic_id(device, "energy_export"),
-            name=f"{name} energy export",
-            hours=[(start, exported) for start, _, exported in energy],
-        ),
+        energy_import=written["energy_import"],
+        energy_export=written["energy_export"],
         power=await async_import_power_means(
             hass,
             statistic_id=statistic_id(device, "power"),
-            name=f"{name} power",
+            name=f"{name} power{HISTORY_NAME_SUFFIX}",
             hours=[(hour.start, hour.power) for hour in hours if hour.power],
         ),
     )

@@ -5,6 +5,12 @@ document does not say) with the counter's increase `d`. An hour is imported
 when every period of it is there; hours cut by a gap or by the start of the
 recording are left out, never estimated. The period length is read from the
 spacing of the rows, and must divide an hour.
+
+Each counter's hours go into its energy sensor's own statistic, before the
+oldest hour the recorder has for it (see `async_backfill_sensor`). Gateways set
+up with an earlier version also keep their external statistics
+(`energy_gateways:<serial>_<uid>_energy_import`) up to date; new ones do not
+get them.
 """
 
 from __future__ import annotations
@@ -16,7 +22,17 @@ import itertools
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
-from ...statistics import async_import_energy_sums, async_last_hour, statistic_id
+from ...statistics import (
+    HISTORY_NAME_SUFFIX,
+    SensorAnchor,
+    async_backfill_sensor,
+    async_existing_statistics,
+    async_import_energy_sums,
+    async_last_hour,
+    async_sensor_anchor,
+    async_sensor_entity_id,
+    statistic_id,
+)
 from .catalogue import quantity
 from .client import EmsClient
 from .data import Configuration
@@ -90,8 +106,8 @@ async def async_import_history(
 ) -> int:
     """Import the history of every energy counter; return the rows written.
 
-    `device` (the serial number) names the statistics. Raises the client's
-    errors when the gateway cannot be read.
+    `device` (the serial number, the prefix of the sensors' unique ids) names
+    the statistics. Raises the client's errors when the gateway cannot be read.
     """
     counters = [
         signal
@@ -101,22 +117,45 @@ async def async_import_history(
     if not counters:
         return 0
     now = dt_util.utcnow()
-    start = now - timedelta(days=FIRST_IMPORT_DAYS)
-    newest = [
-        await async_last_hour(hass, counter_statistic_id(device, signal))
-        for signal in counters
-    ]
-    if all(last is not None for last in newest):
-        # Only what is missing: from the hour after the oldest newest row.
-        start = max(start, min(last for last in newest if last) + HOUR)
-    history = await client.get_history((signal.uid for signal in counters), start, now)
-    written = 0
+    oldest = now - timedelta(days=FIRST_IMPORT_DAYS)
+
+    # The sensors the recorder has compiled an hour for: the hours before it.
+    sensors: dict[int, tuple[str, SensorAnchor]] = {}
     for signal in counters:
+        entity_id = async_sensor_entity_id(hass, f"{device}_{signal.uid}")
+        anchor = await async_sensor_anchor(hass, entity_id) if entity_id else None
+        if entity_id and anchor and anchor.start > oldest:
+            sensors[signal.uid] = (entity_id, anchor)
+    written = 0
+    if sensors:
+        newest = max(anchor.start for _, anchor in sensors.values())
+        history = await client.get_history(sensors, oldest, min(now, newest + 2 * HOUR))
+        for uid, (entity_id, anchor) in sensors.items():
+            written += await async_backfill_sensor(
+                hass,
+                entity_id=entity_id,
+                hours=complete_hours(history.get(uid, ())),
+                anchor=anchor,
+            )
+
+    # The external statistics of earlier versions: only the ones there already.
+    ids = {signal.uid: counter_statistic_id(device, signal) for signal in counters}
+    existing = await async_existing_statistics(hass, list(ids.values()))
+    external = [signal for signal in counters if ids[signal.uid] in existing]
+    if not external:
+        return written
+    start = oldest
+    newest_rows = [await async_last_hour(hass, ids[signal.uid]) for signal in external]
+    if all(last is not None for last in newest_rows):
+        # Only what is missing: from the hour after the oldest newest row.
+        start = max(start, min(last for last in newest_rows if last) + HOUR)
+    history = await client.get_history((signal.uid for signal in external), start, now)
+    for signal in external:
         kind = _kind(signal).replace("_", " ")
         written += await async_import_energy_sums(
             hass,
-            statistic_id=counter_statistic_id(device, signal),
-            name=f"{signal_name(configuration, signal)} {kind}",
+            statistic_id=ids[signal.uid],
+            name=f"{signal_name(configuration, signal)} {kind}{HISTORY_NAME_SUFFIX}",
             hours=complete_hours(history.get(signal.uid, ())),
         )
     return written
