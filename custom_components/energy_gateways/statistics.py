@@ -199,8 +199,25 @@ class SensorAnchor:
         return self.state - self.sum
 
 
+async def async_backfill_targets[K](
+    hass: HomeAssistant, unique_ids: Mapping[K, str]
+) -> dict[K, tuple[str, SensorAnchor]]:
+    """Return (entity id, anchor) of each sensor a backfill can write into now.
+
+    `unique_ids` maps the caller's keys to the sensors' unique ids. Left out:
+    sensors not registered or disabled, and those the recorder has not
+    compiled a first hour for yet.
+    """
+    targets: dict[K, tuple[str, SensorAnchor]] = {}
+    for key, unique_id in unique_ids.items():
+        entity_id = _sensor_entity_id(hass, unique_id)
+        if entity_id and (anchor := await _async_sensor_anchor(hass, entity_id)):
+            targets[key] = (entity_id, anchor)
+    return targets
+
+
 @callback
-def async_sensor_entity_id(hass: HomeAssistant, unique_id: str) -> str | None:
+def _sensor_entity_id(hass: HomeAssistant, unique_id: str) -> str | None:
     """Return the entity id of this integration's sensor, if registered and enabled.
 
     Looked up by unique id: the user may have renamed the entity.
@@ -231,7 +248,7 @@ def _get_metadata(
     return get_metadata(hass, statistic_ids=statistic_ids)
 
 
-async def async_sensor_anchor(
+async def _async_sensor_anchor(
     hass: HomeAssistant, entity_id: str
 ) -> SensorAnchor | None:
     """Return the oldest hourly row of a sensor's statistic with a state and sum."""
@@ -267,25 +284,20 @@ async def async_backfill_sensor(
     *,
     entity_id: str,
     hours: Sequence[tuple[datetime, float]],
-    anchor: SensorAnchor | None = None,
+    anchor: SensorAnchor,
 ) -> int:
     """Write a counter's older hours into its sensor's statistic; return rows written.
 
     `hours` are (hour start, energy in kWh in that hour), as for
     async_import_energy_sums. Only hours before the sensor's oldest statistics
-    row (the anchor, read unless given) are written, and only when `hours` holds
+    row (the anchor, see async_backfill_targets) are written, and only when `hours` holds
     the anchor's hour: the counter at the end of each older hour is the
     anchor's state less the energy of the hours after it, and its sum that
     counter less the anchor's offset (`state - sum`), exactly as the recorder
     counts. A sum's step to the next written row, and to the anchor, is that
     row's energy. Stops at an hour whose energy is negative or that would take
-    the counter below 0. Nothing is written without an anchor: the recorder has
-    not compiled the sensor's first hour yet, and a later run tries again.
+    the counter below 0.
     """
-    if anchor is None:
-        anchor = await async_sensor_anchor(hass, entity_id)
-    if anchor is None:
-        return 0
     metadata = anchor.metadata
     unit = metadata["unit_of_measurement"]
     if not metadata["has_sum"] or unit not in EnergyConverter.VALID_UNITS:

@@ -28,7 +28,7 @@ from ...sensor import GatewaySensorEntityDescription, SensorValue
 from ...update import GatewayUpdateEntityDescription
 from . import firmware
 from .data import HanData
-from .models import MeterReading
+from .models import FAILED, READY_TO_REBOOT, MeterReading
 
 METER = "meter"
 READER = "main"
@@ -425,9 +425,7 @@ BUTTONS: tuple[GatewayButtonEntityDescription[HanData], ...] = (
         translation_key="activate_firmware",
         entity_category=EntityCategory.CONFIG,
         entity_registry_enabled_default=False,
-        available_fn=lambda d: (
-            d.ota is not None and d.ota.status == firmware.READY_TO_REBOOT
-        ),
+        available_fn=lambda d: d.ota is not None and d.ota.status == READY_TO_REBOOT,
         press_fn=lambda runtime: firmware.async_activate(runtime.coordinator),
     ),
     GatewayButtonEntityDescription[HanData](
@@ -435,7 +433,7 @@ BUTTONS: tuple[GatewayButtonEntityDescription[HanData], ...] = (
         translation_key="clear_firmware_failure",
         entity_category=EntityCategory.CONFIG,
         entity_registry_enabled_default=False,
-        available_fn=lambda d: d.ota is not None and d.ota.status == firmware.FAILED,
+        available_fn=lambda d: d.ota is not None and d.ota.status == FAILED,
         press_fn=lambda runtime: firmware.async_clear_failure(runtime.coordinator),
     ),
 )

@@ -13,7 +13,6 @@ from ...entity import device_errors_as_ha_errors, ha_error
 from .coordinator import HanCoordinator
 from .models import BUSY, FAILED, READY_TO_REBOOT, REBOOTING, OtaState
 
-__all__ = ["FAILED", "READY_TO_REBOOT"]  # the button descriptions' vocabulary
 # Download and validation of a ~2 MB image over the reader's cloud link.
 INSTALL_TIMEOUT = 600.0
 

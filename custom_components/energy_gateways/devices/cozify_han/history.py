@@ -29,14 +29,12 @@ from homeassistant.core import HomeAssistant
 from ...statistics import (
     HISTORY_NAME_SUFFIX,
     PowerStats,
-    SensorAnchor,
     async_backfill_sensor,
+    async_backfill_targets,
     async_existing_statistics,
     async_import_energy_sums,
     async_import_power_means,
     async_last_hour,
-    async_sensor_anchor,
-    async_sensor_entity_id,
     statistic_id,
 )
 from ...transport.errors import TransportUnsupported
@@ -123,11 +121,9 @@ async def async_import_history(
     directions = ("energy_import", "energy_export")
     external = {key: statistic_id(device, key) for key in directions}
     existing = await async_existing_statistics(hass, list(external.values()))
-    sensors: dict[str, tuple[str, SensorAnchor]] = {}
-    for key in directions:
-        entity_id = async_sensor_entity_id(hass, f"{device}_{key}")
-        if entity_id and (anchor := await async_sensor_anchor(hass, entity_id)):
-            sensors[key] = (entity_id, anchor)
+    sensors = await async_backfill_targets(
+        hass, {key: f"{device}_{key}" for key in directions}
+    )
 
     energy: list[tuple[datetime, float, float]] = []
     covered_from = weekly.buckets[0].start if weekly.buckets else None

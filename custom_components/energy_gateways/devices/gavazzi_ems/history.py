@@ -24,13 +24,11 @@ from homeassistant.util import dt as dt_util
 
 from ...statistics import (
     HISTORY_NAME_SUFFIX,
-    SensorAnchor,
     async_backfill_sensor,
+    async_backfill_targets,
     async_existing_statistics,
     async_import_energy_sums,
     async_last_hour,
-    async_sensor_anchor,
-    async_sensor_entity_id,
     statistic_id,
 )
 from .catalogue import quantity
@@ -120,12 +118,12 @@ async def async_import_history(
     oldest = now - timedelta(days=FIRST_IMPORT_DAYS)
 
     # The sensors the recorder has compiled an hour for: the hours before it.
-    sensors: dict[int, tuple[str, SensorAnchor]] = {}
-    for signal in counters:
-        entity_id = async_sensor_entity_id(hass, f"{device}_{signal.uid}")
-        anchor = await async_sensor_anchor(hass, entity_id) if entity_id else None
-        if entity_id and anchor and anchor.start > oldest:
-            sensors[signal.uid] = (entity_id, anchor)
+    targets = await async_backfill_targets(
+        hass, {signal.uid: f"{device}_{signal.uid}" for signal in counters}
+    )
+    sensors = {
+        uid: target for uid, target in targets.items() if target[1].start > oldest
+    }
     written = 0
     if sensors:
         newest = max(anchor.start for _, anchor in sensors.values())
