@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Generator, Iterable
 from datetime import UTC, datetime, timedelta
+from functools import partial
+import itertools
 from typing import Any, Literal
 from unittest.mock import PropertyMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.components.recorder.statistics import (
+    get_metadata,
+    statistics_during_period,
+)
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import (
     Event,
@@ -24,6 +29,10 @@ from homeassistant.helpers.recorder import get_instance
 from hypothesis import HealthCheck, settings
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+    do_adhoc_statistics,
+)
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
@@ -196,3 +205,30 @@ async def statistic_rows(
         set(columns),
     )
     return [dict(row) for row in result.get(statistic_id, [])]
+
+
+async def compile_hour(hass: HomeAssistant, hour: str) -> None:
+    """Let the recorder compile the 5-minute statistics of an hour, and the hour."""
+    await async_wait_recording_done(hass)
+    start = datetime.fromisoformat(hour)
+    for minutes in range(0, 60, 5):
+        do_adhoc_statistics(hass, start=start + timedelta(minutes=minutes))
+    await async_wait_recording_done(hass)
+
+
+async def metadata(hass: HomeAssistant, **kwargs: Any) -> dict[str, dict[str, Any]]:
+    """Statistic id -> metadata, as the recorder stores them."""
+    result = await get_instance(hass).async_add_executor_job(
+        partial(get_metadata, hass, **kwargs)
+    )
+    return {key: dict(meta) for key, (_, meta) in result.items()}
+
+
+def check_continuous(rows: list[dict[str, Any]]) -> None:
+    """Every hourly difference is >= 0 and `state - sum` is the same in every row."""
+    offset = rows[-1]["state"] - rows[-1]["sum"]
+    for previous, row in itertools.pairwise(rows):
+        assert row["sum"] - previous["sum"] >= -1e-6
+        assert row["state"] - previous["state"] >= -1e-6
+    for row in rows:
+        assert row["state"] - row["sum"] == pytest.approx(offset, abs=1e-5)

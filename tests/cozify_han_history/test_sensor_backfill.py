@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from functools import partial
+from datetime import UTC, datetime
 import itertools
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.statistics import (
-    get_metadata,
     statistics_during_period,
 )
 from homeassistant.core import HomeAssistant
@@ -18,15 +15,17 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.recorder import get_instance
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-    do_adhoc_statistics,
-)
 
 from custom_components.energy_gateways.const import DOMAIN
 from simulators.cozify_han import HanSimulator
 
-from ..conftest import set_up_entry, statistic_rows
+from ..conftest import (
+    check_continuous,
+    compile_hour,
+    metadata,
+    set_up_entry,
+    statistic_rows,
+)
 from ..cozify_han.conftest import han_entry_for
 from .test_history_import import (
     COLUMNS,
@@ -53,33 +52,6 @@ def sensor_ids(hass: HomeAssistant, entry: MockConfigEntry) -> list[str]:
     ]
     assert all(ids)
     return [entity_id for entity_id in ids if entity_id]
-
-
-async def compile_hour(hass: HomeAssistant, hour: str) -> None:
-    """Let the recorder compile the 5-minute statistics of an hour, and the hour."""
-    await async_wait_recording_done(hass)
-    start = datetime.fromisoformat(hour)
-    for minutes in range(0, 60, 5):
-        do_adhoc_statistics(hass, start=start + timedelta(minutes=minutes))
-    await async_wait_recording_done(hass)
-
-
-async def metadata(hass: HomeAssistant, **kwargs: Any) -> dict[str, dict[str, Any]]:
-    """Statistic id -> metadata, as the recorder stores them."""
-    result = await get_instance(hass).async_add_executor_job(
-        partial(get_metadata, hass, **kwargs)
-    )
-    return {key: dict(meta) for key, (_, meta) in result.items()}
-
-
-def check_continuous(rows: list[dict[str, Any]]) -> None:
-    """Every hourly difference is >= 0 and `state - sum` is the same in every row."""
-    offset = rows[-1]["state"] - rows[-1]["sum"]
-    for previous, row in itertools.pairwise(rows):
-        assert row["sum"] - previous["sum"] >= -1e-6
-        assert row["state"] - previous["state"] >= -1e-6
-    for row in rows:
-        assert row["state"] - row["sum"] == pytest.approx(offset, abs=1e-5)
 
 
 @pytest.mark.freeze_time("2026-03-10 12:59:30+00:00")

@@ -12,11 +12,12 @@ import pytest
 from custom_components.energy_gateways.const import DOMAIN
 from simulators.gavazzi_ems import EmsSimulator
 
-from ..conftest import set_up_entry, statistic_rows
-from ..cozify_han_history.test_sensor_backfill import (
+from ..conftest import (
     check_continuous,
     compile_hour,
     metadata,
+    set_up_entry,
+    statistic_rows,
 )
 from ..gavazzi_ems.conftest import SERIAL, ems_entry_for
 from .test_history_import import (
