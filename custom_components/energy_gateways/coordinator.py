@@ -168,6 +168,8 @@ class PushCoordinator[DataT, MessageT](DataUpdateCoordinator[DataT]):
         self._backoff = Backoff(maximum=RECONNECT_MAX_DELAY)
         # While a restart the device announced is under way (monotonic s).
         self._restart_expected_until: float | None = None
+        # The slow reads after the newest connect (see _async_stream_connected).
+        self._connected_task: asyncio.Task[None] | None = None
         # The first refresh just read the device, so the link starts out up.
         self._link_up = True
         self.stats = ConnectionStats()
@@ -307,7 +309,10 @@ class PushCoordinator[DataT, MessageT](DataUpdateCoordinator[DataT]):
         if was_down:
             LOGGER.info("Connection to %s restored (%s)", self.name, self.transport)
         assert self.config_entry is not None
-        self.config_entry.async_create_background_task(
+        if self._connected_task is not None:
+            # A quicker reconnect supersedes reads still waiting on the device.
+            self._connected_task.cancel()
+        self._connected_task = self.config_entry.async_create_background_task(
             self.hass,
             self._async_stream_connected(reconnect),
             f"{DOMAIN} connected {self.name}",
