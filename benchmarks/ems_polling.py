@@ -31,8 +31,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.energy_gateways.const import CONF_IMPORT_HISTORY
 from custom_components.energy_gateways.devices.gavazzi_ems.coordinator import (
-    MAX_SCAN_INTERVAL,
     EmsCoordinator,
+)
+from custom_components.energy_gateways.devices.gavazzi_ems.options_flow import (
+    SCAN_INTERVAL,
 )
 from simulators.gavazzi_ems import EmsSimulator
 
@@ -74,7 +76,7 @@ async def running_ems(
     try:
         entry = ems_entry(
             simulator,
-            {CONF_SCAN_INTERVAL: MAX_SCAN_INTERVAL, CONF_IMPORT_HISTORY: False},
+            {CONF_SCAN_INTERVAL: SCAN_INTERVAL.maximum, CONF_IMPORT_HISTORY: False},
         )
         entry.add_to_hass(hass)
         if not await hass.config_entries.async_setup(entry.entry_id):

@@ -32,9 +32,7 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 )
 
 from custom_components.energy_gateways.const import CONF_DEVICE_TYPE, DOMAIN
-from custom_components.energy_gateways.devices.gavazzi_ems.connection import (
-    CONF_FINGERPRINT,
-)
+from custom_components.energy_gateways.trust import CONF_FINGERPRINT
 from simulators.cozify_han import HanSimulator
 from simulators.gavazzi_ems import EmsSimulator
 

@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = "energy_gateways"
 HAN_INTERVAL = 2  # seconds between the HAN simulator's pushes
 EMS_USER, EMS_PASSWORD = "api", "api-password"
+ZIGGY_USER, ZIGGY_PASSWORD = "admin", "ziggy-password"
 START_TIMEOUT = 240.0  # hass start-up on a busy 2-core machine
 STEP_TIMEOUT = 60.0  # one HTTP call, an entry loading, entities appearing
 LIVE_TIMEOUT = 30.0  # a pushed power value changing
@@ -339,7 +340,9 @@ class Simulators:
 
     han_port: int
     ems_port: int
+    ziggy_port: int
     ems_sha256: str = ""
+    ziggy_sha256: str = ""
 
 
 async def add_han(
@@ -354,36 +357,58 @@ async def add_han(
     )
 
 
-async def add_ems(
-    ha: HomeAssistantClient, flow_id: str, sims: Simulators
+async def add_trusted(
+    ha: HomeAssistantClient,
+    flow_id: str,
+    device_type: str,
+    form: dict[str, Any],
+    sha256: str,
 ) -> dict[str, Any]:
-    form = await ha.flow_step(flow_id, {"next_step_id": "gavazzi_ems"}, "form")
-    fields = {f["name"] for f in form["data_schema"]}
+    """An account device over HTTPS: its form, then trust its certificate."""
+    shown_form = await ha.flow_step(flow_id, {"next_step_id": device_type}, "form")
+    fields = {f["name"] for f in shown_form["data_schema"]}
     if fields != {"host", "verify_ssl", "username", "password"}:
-        raise E2EError(f"EMS form fields changed: {fields}")
-    cert = await ha.flow_step(
-        flow_id,
-        {
-            "host": f"https://127.0.0.1:{sims.ems_port}",
-            "verify_ssl": True,
-            "username": EMS_USER,
-            "password": EMS_PASSWORD,
-        },
-        "form",
-    )
-    if cert["step_id"] != "gavazzi_ems_certificate":
+        raise E2EError(f"{device_type} form fields changed: {fields}")
+    cert = await ha.flow_step(flow_id, {**form, "verify_ssl": True}, "form")
+    if cert["step_id"] != "certificate":
         raise E2EError(f"expected the certificate step, got {cert}")
     shown = re.sub(
         r"[^0-9a-f]", "", str(cert["description_placeholders"]["fingerprint"]).lower()
     )
-    if shown != sims.ems_sha256.lower():
-        raise E2EError(
-            f"fingerprint shown {shown} is not the simulator's {sims.ems_sha256}"
-        )
+    if shown != sha256.lower():
+        raise E2EError(f"fingerprint shown {shown} is not the simulator's {sha256}")
     return await ha.flow_step(flow_id, {}, "create_entry")
 
 
-DEVICE_FLOWS = {"cozify_han": add_han, "gavazzi_ems": add_ems}
+async def add_ems(
+    ha: HomeAssistantClient, flow_id: str, sims: Simulators
+) -> dict[str, Any]:
+    form = {
+        "host": f"https://127.0.0.1:{sims.ems_port}",
+        "username": EMS_USER,
+        "password": EMS_PASSWORD,
+    }
+    return await add_trusted(ha, flow_id, "gavazzi_ems", form, sims.ems_sha256)
+
+
+async def add_ziggymeter(
+    ha: HomeAssistantClient, flow_id: str, sims: Simulators
+) -> dict[str, Any]:
+    form = {
+        "host": f"127.0.0.1:{sims.ziggy_port}",
+        "username": ZIGGY_USER,
+        "password": ZIGGY_PASSWORD,
+    }
+    return await add_trusted(ha, flow_id, "ziggymeter", form, sims.ziggy_sha256)
+
+
+DEVICE_FLOWS = {
+    "cozify_han": add_han,
+    "gavazzi_ems": add_ems,
+    "ziggymeter": add_ziggymeter,
+}
+SINGLE_DEVICE_TYPES = {"ziggymeter"}
+"""Device types whose entry is one device, with nothing behind it."""
 
 
 async def run_flows(ha: HomeAssistantClient, sims: Simulators) -> dict[str, str]:
@@ -425,7 +450,7 @@ async def run_flows(ha: HomeAssistantClient, sims: Simulators) -> dict[str, str]
             raise E2EError(f"entries failed: {bad}")
         return True if not bad else None
 
-    await wait_for("both entries LOADED", all_loaded, STEP_TIMEOUT)
+    await wait_for("every entry LOADED", all_loaded, STEP_TIMEOUT)
     return entries
 
 
@@ -446,7 +471,7 @@ async def check_devices_entities(
         ids = {d["id"] for d in own}
         hubs = [d for d in own if d["via_device_id"] not in ids]
         children = [d for d in own if d["via_device_id"] in ids]
-        if len(hubs) != 1 or not children:
+        if len(hubs) != 1 or (not children and device_type not in SINGLE_DEVICE_TYPES):
             raise E2EError(
                 f"{device_type}: expected one gateway with devices behind it, got "
                 f"{[(d['name'], d['via_device_id']) for d in own]}"
@@ -554,7 +579,7 @@ def check_log(log: Path, result: Result) -> None:
 
 
 async def start_simulators(procs: Processes, python: str, work: Path) -> Simulators:
-    sims = Simulators(free_port(), free_port())
+    sims = Simulators(free_port(), free_port(), free_port())
     sim = [python, "-m", "simulators", "--log-level", "INFO"]
     procs.start(
         [
@@ -581,6 +606,10 @@ async def start_simulators(procs: Processes, python: str, work: Path) -> Simulat
         ],
         work / "sim-gavazzi_ems.log",
     )
+    procs.start(
+        [*sim, "ziggymeter", "--host", "127.0.0.1", "--port", str(sims.ziggy_port)],
+        work / "sim-ziggymeter.log",
+    )
     insecure = ssl.create_default_context()
     insecure.check_hostname = False
     insecure.verify_mode = ssl.CERT_NONE
@@ -592,18 +621,26 @@ async def start_simulators(procs: Processes, python: str, work: Path) -> Simulat
             ) as resp:
                 return True if resp.status == 200 else None
 
-        async def ems() -> str | None:
-            async with session.get(
-                f"https://127.0.0.1:{sims.ems_port}/_sim/status", ssl=insecure
-            ) as resp:
-                return (
-                    str((await resp.json())["certificate_sha256"])
-                    if resp.status == 200
-                    else None
-                )
+        def fingerprint(port: int) -> Callable[[], Awaitable[str | None]]:
+            async def read() -> str | None:
+                async with session.get(
+                    f"https://127.0.0.1:{port}/_sim/status", ssl=insecure
+                ) as resp:
+                    return (
+                        str((await resp.json())["certificate_sha256"])
+                        if resp.status == 200
+                        else None
+                    )
+
+            return read
 
         await wait_for("the HAN simulator", han, 30)
-        sims.ems_sha256 = await wait_for("the EMS simulator", ems, 30)
+        sims.ems_sha256 = await wait_for(
+            "the EMS simulator", fingerprint(sims.ems_port), 30
+        )
+        sims.ziggy_sha256 = await wait_for(
+            "the ZiggyMeter simulator", fingerprint(sims.ziggy_port), 30
+        )
     return sims
 
 

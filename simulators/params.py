@@ -1,7 +1,9 @@
-"""Helpers shared by the simulator command lines."""
+"""Helpers shared by the simulator command lines and fault checks."""
 
 from collections.abc import Callable
+from enum import StrEnum
 import json
+import math
 from typing import Any
 
 
@@ -43,3 +45,57 @@ def parse_start_faults[F](
         fault = parse_fault(name)
         faults.append((fault, validate_params(fault, params)))
     return faults
+
+
+def parse_fault_name[F: StrEnum](kind: type[F], name: str) -> F:
+    """Return the ``kind`` member for ``http_error``, ``HTTP_ERROR`` or ``http-error``."""
+    try:
+        return kind(name.strip().lower().replace("-", "_"))
+    except ValueError:
+        known = ", ".join(fault.value for fault in kind)
+        raise ValueError(f"unknown fault {name!r} (known: {known})") from None
+
+
+def check_keys(
+    fault: StrEnum, params: dict[str, Any], allowed: tuple[str, ...]
+) -> None:
+    """Raise ValueError when ``params`` has a key ``fault`` does not take."""
+    unknown = set(params) - set(allowed)
+    if unknown:
+        raise ValueError(f"{fault.value} takes no parameter(s) {sorted(unknown)}")
+
+
+def integer_param(value: object, key: str) -> int:
+    """Return ``value`` when it is an integer (not a bool); ValueError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key} must be an integer")
+    return value
+
+
+def number_param(value: object, key: str, *, positive: bool = False) -> float:
+    """Return a finite, not negative (``positive``: above 0) number as float."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{key} must be a number")
+    if positive and (not math.isfinite(value) or value <= 0):
+        raise ValueError(f"{key} must be finite and positive")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{key} must be finite and not negative")
+    return float(value)
+
+
+def http_error_params(params: dict[str, Any]) -> None:
+    """Fill in and check ``status`` (503, 400-599) and ``path`` (``/``) in place."""
+    status = integer_param(params.setdefault("status", 503), "status")
+    if not 400 <= status <= 599:
+        raise ValueError("status must be between 400 and 599")
+    path = params.setdefault("path", "/")
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise ValueError("path must be a string starting with /")
+
+
+def choice_param(params: dict[str, Any], key: str, choices: tuple[str, ...]) -> str:
+    """Fill in ``key`` with the first choice when missing; ValueError for others."""
+    value = params.setdefault(key, choices[0])
+    if value not in choices:
+        raise ValueError(f"{key} must be one of {', '.join(choices)}")
+    return str(value)

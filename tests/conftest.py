@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Coroutine, Generator, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 import itertools
+import threading
 from typing import Any, Literal
 from unittest.mock import PropertyMock, patch
 
@@ -36,7 +37,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
-from simulators.gavazzi_ems.security import create_certificate
+from simulators.tls import load_certificate, reuse_or_create_certificate
 
 from .secrets_watch import SecretWatch
 
@@ -55,13 +56,15 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 @pytest.fixture(autouse=True, scope="session")
 def real_datetime_in_cryptography(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Make one certificate before any test freezes the clock.
+    """Make and read one certificate before any test freezes the clock.
 
-    cryptography's Rust binding remembers the datetime class it first sees; a
-    first certificate made under `freezer` would make it refuse real datetimes
-    for the rest of the run.
+    cryptography's Rust binding remembers the datetime class it first sees,
+    once for dates it is given and once for dates it returns; a first use under
+    `freezer` would make it refuse real datetimes for the rest of the run.
     """
-    create_certificate(tmp_path_factory.mktemp("certificate"), "127.0.0.1")
+    directory = tmp_path_factory.mktemp("certificate")
+    reuse_or_create_certificate(directory, "127.0.0.1", "primer")
+    assert load_certificate(directory, "127.0.0.1", "primer") is not None
 
 
 @pytest.fixture(autouse=True)
@@ -232,3 +235,41 @@ def check_continuous(rows: list[dict[str, Any]]) -> None:
         assert row["state"] - previous["state"] >= -1e-6
     for row in rows:
         assert row["state"] - row["sum"] == pytest.approx(offset, abs=1e-5)
+
+
+class GatewayThread:
+    """An event loop of its own for a simulated device, as on another machine.
+
+    A client that refuses the self-signed certificate aborts the TLS handshake;
+    the server side reports that to its event loop's exception handler. On the
+    loop of `hass` that would fail the test, though nothing is wrong.
+    """
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="simulated-device", daemon=True
+        )
+        self._thread.start()
+
+    async def run[T](self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run `coro` on the device's loop and wait for it."""
+        return await asyncio.wrap_future(
+            asyncio.run_coroutine_threadsafe(coro, self._loop)
+        )
+
+    def close(self) -> None:
+        """Stop the loop and its thread."""
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
+
+
+@pytest.fixture
+def gateway_thread(socket_enabled: None) -> Generator[GatewayThread]:
+    """A thread with an event loop for HTTPS simulators."""
+    thread = GatewayThread()
+    try:
+        yield thread
+    finally:
+        thread.close()

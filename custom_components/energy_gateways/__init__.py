@@ -56,14 +56,22 @@ async def async_unload_entry(
     hass: HomeAssistant, entry: EnergyGatewaysConfigEntry
 ) -> bool:
     """Unload platforms; the stream task and timers end with the entry."""
-    return await hass.config_entries.async_unload_platforms(entry, _platforms(entry))
+    unloaded = await hass.config_entries.async_unload_platforms(
+        entry, _platforms(entry)
+    )
+    if unloaded:
+        await entry.runtime_data.async_unload()
+    return unloaded
 
 
 async def async_remove_entry(
     hass: HomeAssistant, entry: EnergyGatewaysConfigEntry
 ) -> None:
-    """Drop the entry's repair issues along with it."""
+    """Drop the entry's repair issues and stored data along with it."""
     async_delete_reboot_issue(hass, entry.entry_id)
+    remove = DEVICE_TYPES[entry.data[CONF_DEVICE_TYPE]].async_remove
+    if remove is not None:
+        await remove(hass, entry)
 
 
 async def async_remove_config_entry_device(

@@ -14,10 +14,11 @@ from .const import CONF_DEVICE_TYPE, DOMAIN
 from .devices import DEVICE_TYPES
 from .devices.cozify_han import CozifyHanConfigFlow
 from .devices.gavazzi_ems import GavazziEmsConfigFlow
+from .devices.ziggymeter import ZiggyMeterConfigFlow
 
 
 class EnergyGatewaysConfigFlow(
-    CozifyHanConfigFlow, GavazziEmsConfigFlow, domain=DOMAIN
+    CozifyHanConfigFlow, GavazziEmsConfigFlow, ZiggyMeterConfigFlow, domain=DOMAIN
 ):
     """Start by choosing the kind of device; its own steps take it from there."""
 

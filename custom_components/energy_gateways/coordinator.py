@@ -77,12 +77,22 @@ class PollingCoordinator[DataT](DataUpdateCoordinator[DataT]):
     async def _async_poll(self) -> DataT:
         """Read the device once; raise UpdateFailed (or auth failures)."""
 
+    def _keep_last_values(self, err: UpdateFailed, failed_cycles: int) -> bool:
+        """Whether a failed cycle keeps showing the last values.
+
+        By default only the first failure in a row does. A device type that
+        expects its device to be away (a battery reader asleep) keeps them longer.
+        """
+        return failed_cycles == 1
+
     async def _async_update_data(self) -> DataT:
         try:
             data = await self._async_poll()
         except UpdateFailed as err:
             self._failed_cycles += 1
-            if self._failed_cycles == 1 and self.data is not None:
+            if self.data is not None and self._keep_last_values(
+                err, self._failed_cycles
+            ):
                 LOGGER.debug("%s: %s; keeping the last values for now", self.name, err)
                 return self.data
             raise

@@ -65,6 +65,9 @@ class DeviceRuntime[DataT](ABC):
     def async_start(self) -> None:  # noqa: B027 - optional hook
         """Start background work (streams) once the platforms are set up."""
 
+    async def async_unload(self) -> None:  # noqa: B027 - optional hook
+        """Say goodbye to the device (log out) once the platforms are unloaded."""
+
     accepts_firmware_upload = False
     """Whether the upload_firmware action works for this device type."""
 
@@ -97,3 +100,7 @@ class DeviceType:
     the devices, and return the runtime; streams start later in async_start."""
     options_flow: type[OptionsFlow] | None = None
     """The entry's options flow, if the device type has options."""
+    async_remove: (
+        Callable[[HomeAssistant, EnergyGatewaysConfigEntry], Awaitable[None]] | None
+    ) = None
+    """Delete what the device type stored for a removed entry."""

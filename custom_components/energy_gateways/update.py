@@ -24,6 +24,10 @@ from .entity import (
 PARALLEL_UPDATES = 1
 
 
+def _nothing(_: Any) -> None:
+    return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class GatewayUpdateEntityDescription[DataT](
     UpdateEntityDescription, GatewayEntityDescription[DataT]
@@ -36,12 +40,18 @@ class GatewayUpdateEntityDescription[DataT](
     latest_version_fn: Callable[[DataT], str | None]
     in_progress_fn: Callable[[DataT], bool]
     progress_fn: Callable[[DataT], int | None]
-    release_summary_fn: Callable[[DataT], str | None]
-    release_url_fn: Callable[[DataT], str | None]
-    release_notes_fn: Callable[[DataT], str | None]
-    attributes_fn: Callable[[DataT], dict[str, Any]]
-    install_fn: Callable[[Any], Awaitable[None]]
+    release_summary_fn: Callable[[DataT], str | None] = _nothing
+    release_url_fn: Callable[[DataT], str | None] = _nothing
+    release_notes_fn: Callable[[DataT], str | None] = _nothing
+    attributes_fn: Callable[[DataT], dict[str, Any] | None] = _nothing
+    install_fn: Callable[[Any], Awaitable[None]] | None = None
     """Called with the runtime; raises translated HomeAssistantErrors."""
+    features: UpdateEntityFeature = (
+        UpdateEntityFeature.INSTALL
+        | UpdateEntityFeature.PROGRESS
+        | UpdateEntityFeature.RELEASE_NOTES
+    )
+    """Without INSTALL, firmware arrives some other way (an action with a file)."""
 
 
 class GatewayUpdate[DataT](GatewayEntity[DataT], UpdateEntity):
@@ -49,11 +59,11 @@ class GatewayUpdate[DataT](GatewayEntity[DataT], UpdateEntity):
 
     entity_description: GatewayUpdateEntityDescription[DataT]
     _installing = False
-    _attr_supported_features = (
-        UpdateEntityFeature.INSTALL
-        | UpdateEntityFeature.PROGRESS
-        | UpdateEntityFeature.RELEASE_NOTES
-    )
+
+    @property
+    def supported_features(self) -> UpdateEntityFeature:
+        """What the device type's firmware handling offers."""
+        return self.entity_description.features
 
     def _current_value(self, data: DataT) -> object:
         description = self.entity_description
@@ -66,7 +76,7 @@ class GatewayUpdate[DataT](GatewayEntity[DataT], UpdateEntity):
         summary = description.release_summary_fn(data)
         self._attr_release_summary = summary[:255] if summary else None
         self._attr_release_url = description.release_url_fn(data)
-        self._attr_extra_state_attributes = description.attributes_fn(data)
+        self._attr_extra_state_attributes = description.attributes_fn(data) or {}
         return (
             self._attr_installed_version,
             self._attr_latest_version,
@@ -94,7 +104,9 @@ class GatewayUpdate[DataT](GatewayEntity[DataT], UpdateEntity):
         self, version: str | None, backup: bool, **kwargs: Any
     ) -> None:
         """Install the version on offer."""
-        await self.entity_description.install_fn(self.runtime)
+        install = self.entity_description.install_fn
+        assert install is not None  # HA offers install only with the feature
+        await install(self.runtime)
 
 
 async_setup_entry = described_platform_setup(

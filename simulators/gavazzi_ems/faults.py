@@ -1,8 +1,16 @@
 """Fault switches of the Carlo Gavazzi EMS simulator."""
 
 from enum import StrEnum
-import math
 from typing import Any
+
+from ..params import (
+    check_keys,
+    choice_param,
+    http_error_params,
+    integer_param,
+    number_param,
+    parse_fault_name,
+)
 
 
 class EmsFault(StrEnum):
@@ -45,17 +53,7 @@ GLITCH_MODES = ("zero", "backwards")
 
 def parse_fault(name: str) -> EmsFault:
     """Return the fault for a name such as ``http_error``, ``HTTP_ERROR`` or ``http-error``."""
-    try:
-        return EmsFault(name.strip().lower().replace("-", "_"))
-    except ValueError:
-        known = ", ".join(fault.value for fault in EmsFault)
-        raise ValueError(f"unknown fault {name!r} (known: {known})") from None
-
-
-def _integer(value: object, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{key} must be an integer")
-    return value
+    return parse_fault_name(EmsFault, name)
 
 
 def validate_params(fault: EmsFault, params: dict[str, Any]) -> dict[str, Any]:
@@ -70,37 +68,20 @@ def validate_params(fault: EmsFault, params: dict[str, Any]) -> dict[str, Any]:
         EmsFault.DEVICE_DISAPPEARS: ("uid",),
         EmsFault.GLITCH_COUNTER: ("mode", "amount"),
     }
-    unknown = set(params) - set(allowed.get(fault, ()))
-    if unknown:
-        raise ValueError(f"{fault.value} takes no parameter(s) {sorted(unknown)}")
+    check_keys(fault, params, allowed.get(fault, ()))
     result = dict(params)
     if fault is EmsFault.HTTP_ERROR:
-        status = _integer(result.setdefault("status", 503), "status")
-        if not 400 <= status <= 599:
-            raise ValueError("status must be between 400 and 599")
-        path = result.setdefault("path", "/")
-        if not isinstance(path, str) or not path.startswith("/"):
-            raise ValueError("path must be a string starting with /")
+        http_error_params(result)
     elif fault is EmsFault.SLOW_RESPONSE:
-        seconds = result.setdefault("seconds", 2.0)
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-            raise ValueError("seconds must be a number")
-        if not math.isfinite(seconds) or seconds < 0:
-            raise ValueError("seconds must be finite and not negative")
-        result["seconds"] = float(seconds)
+        result["seconds"] = number_param(result.setdefault("seconds", 2.0), "seconds")
     elif fault is EmsFault.DEVICE_APPEARS:
         label = result.setdefault("label", "EM3")
         if not isinstance(label, str) or not label:
             raise ValueError("label must be a non-empty string")
     elif fault is EmsFault.DEVICE_DISAPPEARS:
-        _integer(result.setdefault("uid", 30), "uid")
+        integer_param(result.setdefault("uid", 30), "uid")
     elif fault is EmsFault.GLITCH_COUNTER:
-        if result.setdefault("mode", "zero") not in GLITCH_MODES:
-            raise ValueError(f"mode must be one of {', '.join(GLITCH_MODES)}")
+        choice_param(result, "mode", GLITCH_MODES)
         amount = result.setdefault("amount", 5.0)
-        if isinstance(amount, bool) or not isinstance(amount, int | float):
-            raise ValueError("amount must be a number")
-        if not math.isfinite(amount) or amount <= 0:
-            raise ValueError("amount must be finite and positive")
-        result["amount"] = float(amount)
+        result["amount"] = number_param(amount, "amount", positive=True)
     return result

@@ -1,27 +1,19 @@
 """Carlo Gavazzi EMS gateway simulator: the "EMS Webapi 1.0.0" REST API."""
 
-import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable
 import contextlib
 import copy
 from datetime import datetime
-import errno
 import json
-import logging
-import math
 from pathlib import Path
-import shutil
-import socket
-import ssl
-import tempfile
 import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiohttp import hdrs, web
+from aiohttp import web
 
 from ..secrets import remember
+from ..server import DeviceServer, Handler, json_error, send_truncated
 from .data import (
     HISTORY_PERIOD,
     HISTORY_RETENTION,
@@ -35,17 +27,7 @@ from .data import (
     value,
 )
 from .faults import EmsFault, parse_fault, validate_params
-from .security import (
-    TOKEN_LIFETIME,
-    TokenError,
-    TokenIssuer,
-    create_certificate,
-    reuse_or_create_certificate,
-)
-
-type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-_LOGGER = logging.getLogger(__name__)
+from .security import CERT_NAME, CERT_STEM, TOKEN_LIFETIME, TokenError, TokenIssuer
 
 DEFAULT_LIMIT = 1000
 """Records per page when ``limit`` is not given (seed)."""
@@ -69,10 +51,6 @@ class _RequestError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
 
 
 def _int_param(request: web.Request, name: str, default: int | None) -> int | None:
@@ -123,42 +101,6 @@ def _is_number(item: object) -> bool:
     return isinstance(item, int | float) and not isinstance(item, bool)
 
 
-def _bind(host: str, port: int) -> list[socket.socket]:
-    """Return sockets listening on every address of ``host`` (as TCPSite binds).
-
-    They listen on return, so connections are accepted (and queued) at once.
-    Port 0 picks a free port, the same for every address.
-    """
-    infos = socket.getaddrinfo(
-        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )
-    sockets: list[socket.socket] = []
-    seen: set[tuple[int, str]] = set()
-    try:
-        for family, _, _, _, address in infos:
-            key = (int(family), str(address[0]))
-            if key in seen:
-                continue
-            seen.add(key)
-            try:
-                sock = socket.create_server((key[1], port), family=family, backlog=128)
-            except OSError as err:
-                # an address family the host does not enable (as asyncio does)
-                if err.errno == errno.EADDRNOTAVAIL and len(infos) > 1:
-                    continue
-                raise
-            sock.setblocking(False)
-            sockets.append(sock)
-            port = port or int(sock.getsockname()[1])
-        if not sockets:
-            raise OSError(errno.EADDRNOTAVAIL, f"cannot bind to {host}")
-    except BaseException:
-        for sock in sockets:
-            sock.close()
-        raise
-    return sockets
-
-
 def _extended_record(item: Any) -> Any:
     if not isinstance(item, dict):
         return item
@@ -198,14 +140,7 @@ def _with_extra_fields(body: Any, generated: int) -> Any:
     return result
 
 
-async def _send_now(request: web.Request, response: web.StreamResponse) -> None:
-    """Write ``response`` completely before the handler goes on (then hang up)."""
-    response.force_close()
-    await response.prepare(request)
-    await response.write_eof()
-
-
-class EmsSimulator:
+class EmsSimulator(DeviceServer):
     """A simulated Carlo Gavazzi EMS gateway serving its REST API.
 
     The installation is the built-in 3-phase main meter (device 1, Meter-Bus),
@@ -213,6 +148,10 @@ class EmsSimulator:
     one load each with 22 signals. ``extra_signals`` adds that many signals
     with unknown codes to the main meter's load (to exercise pagination).
     """
+
+    CERT_STEM = CERT_STEM
+    CERT_NAME = CERT_NAME
+    LOG_NAME = "EMS simulator"
 
     def __init__(
         self,
@@ -228,6 +167,7 @@ class EmsSimulator:
     ) -> None:
         if extra_signals < 0:
             raise ValueError("extra_signals must not be negative")
+        super().__init__()
         self.username = username
         self.password = password
         remember(password)
@@ -244,31 +184,10 @@ class EmsSimulator:
         """Requests per path (control paths under ``/_sim`` are not counted)."""
         self.tokens_issued = 0
         """Successful logins."""
-        self.boots = 0
-        """Times the gateway started listening: 1 after start(), +1 per come-back."""
         self._tokens = TokenIssuer()
         self._faults: dict[EmsFault, dict[str, Any]] = {}
         self._appeared: int | None = None
         self._reported: dict[int, float] = {}
-        self._runner: web.AppRunner | None = None
-        self._listeners: list[asyncio.Server] = []
-        self._serving: asyncio.Task[None] | None = None
-        self._online = False
-        self._generation = 0
-        self._rebooting = False
-        self._reboot_timer: asyncio.TimerHandle | None = None
-        self._booted = time.monotonic()
-        self._stopping = asyncio.Event()
-        self._tempdir: Path | None = None
-        self._ssl_context: ssl.SSLContext | None = None
-        self._certificates = 1
-        self._host = "127.0.0.1"
-        self._port = 0
-        self._tls = False
-        self.certificate_sha256: str | None = None
-        """Hex SHA-256 fingerprint of the TLS certificate (None without TLS)."""
-        self.certificate_path: Path | None = None
-        """PEM file of the TLS certificate while running with TLS."""
 
     # ---- lifecycle ---------------------------------------------------------
 
@@ -288,27 +207,9 @@ class EmsSimulator:
         certificate is made in a temporary directory that ``stop()`` removes.
         Certificates from ``rotate_certificate()`` always go to a temporary one.
         """
-        if self._runner is not None:
-            raise RuntimeError("simulator already started")
-        self._stopping = asyncio.Event()
-        if tls:
-            self._tempdir = Path(tempfile.mkdtemp(prefix="ems-sim-"))
-            try:
-                if cert_dir is None:
-                    directory = self._tempdir
-                    self._ssl_context, fingerprint = create_certificate(directory, host)
-                else:
-                    directory = Path(cert_dir)
-                    self._ssl_context, fingerprint = await asyncio.to_thread(
-                        reuse_or_create_certificate, directory, host
-                    )
-            except BaseException:
-                self._remove_tempdir()
-                raise
-            self.certificate_sha256 = fingerprint
-            self.certificate_path = directory / "ems.crt"
-            self._certificates = 1
+        await self._start(host, port, tls_on=tls, cert_dir=cert_dir)
 
+    def _application(self) -> web.Application:
         @web.middleware
         async def middleware(
             request: web.Request, handler: Handler
@@ -317,57 +218,9 @@ class EmsSimulator:
 
         app = web.Application(middlewares=[middleware])
         self._add_routes(app)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        try:
-            sockets = _bind(host, port)
-            self._generation += 1
-            await self._serve(runner, sockets, self._generation)
-        except BaseException:
-            await runner.cleanup()
-            self._remove_tempdir()
-            raise
-        self._runner = runner
-        self._host = host
-        self._port = int(sockets[0].getsockname()[1])
-        self._tls = tls
-        self._online = True
-        self._booted = time.monotonic()
-        self.boots += 1
-
-    async def stop(self) -> None:
-        """Stop the server and remove the certificate files."""
-        runner = self._runner
-        if runner is None:
-            return
-        self._cancel_reboot()
-        self._go_down()
-        serving, self._serving = self._serving, None
-        if serving is not None:
-            await asyncio.gather(serving, return_exceptions=True)
-        self._runner = None
-        await runner.cleanup()
-        self._remove_tempdir()
-        # let connection_lost callbacks scheduled by the cleanup run
-        for _ in range(3):
-            await asyncio.sleep(0)
+        return app
 
     # ---- connection-level life cycle ----------------------------------------
-
-    @property
-    def online(self) -> bool:
-        """Whether the simulator accepts connections (False while offline)."""
-        return self._online
-
-    @property
-    def rebooting(self) -> bool:
-        """Whether a reboot() is under way (offline until it comes back)."""
-        return self._rebooting
-
-    @property
-    def uptime(self) -> float:
-        """Seconds since the gateway last started listening (0 while offline)."""
-        return time.monotonic() - self._booted if self._online else 0.0
 
     async def go_offline(self) -> None:
         """Close every connection and stop listening (new ones are refused).
@@ -376,14 +229,7 @@ class EmsSimulator:
         A pending reboot is called off: the simulator stays offline until
         come_back().
         """
-        self._require_started()
-        self._cancel_reboot()
-        self._go_down()
-        serving = self._serving
-        if serving is not None and not serving.done():
-            await asyncio.gather(serving, return_exceptions=True)
-        for _ in range(3):
-            await asyncio.sleep(0)
+        await super().go_offline()
 
     async def come_back(self) -> None:
         """Listen again on the same host, port and certificate, freshly booted.
@@ -391,28 +237,10 @@ class EmsSimulator:
         Every token issued before is invalid (a new signing key) and the uptime
         restarts at 0. No-op while online; ends a pending reboot early.
         """
-        self._require_started()
-        self._cancel_reboot()
-        if not self._online:
-            self._bring_up()
-        serving = self._serving
-        if serving is not None and not serving.done():
-            await serving
+        await super().come_back()
 
-    def reboot(self, duration: float = 10.0) -> None:
-        """Go offline now and come_back() after ``duration`` seconds.
-
-        The come-back is a ``loop.call_later`` timer, so a test moving a frozen
-        clock (``async_fire_time_changed``) runs it.
-        """
-        if not math.isfinite(duration) or duration < 0:
-            raise ValueError("duration must be finite and not negative")
-        self._require_started()
-        loop = asyncio.get_running_loop()
-        self._cancel_reboot()
-        self._go_down()
-        self._rebooting = True
-        self._reboot_timer = loop.call_later(duration, self._finish_reboot)
+    def _fresh_boot(self) -> None:
+        self._tokens.revoke_all()
 
     def change_password(self, password: str) -> None:
         """Accept only ``password`` from now on; every issued token is revoked."""
@@ -422,140 +250,7 @@ class EmsSimulator:
         remember(password)
         self._tokens.revoke_all()
 
-    async def rotate_certificate(self) -> None:
-        """Serve a new self-signed certificate for the same host (TLS only).
-
-        New connections get it (``certificate_sha256`` and ``certificate_path``
-        follow); open connections (keep-alive ones too) are closed, so clients
-        handshake again.
-        """
-        self._new_certificate()
-        self._drop_connections()
-        for _ in range(3):
-            await asyncio.sleep(0)
-
-    def _require_started(self) -> web.AppRunner:
-        if self._runner is None:
-            raise RuntimeError("simulator not started")
-        return self._runner
-
-    async def _serve(
-        self, runner: web.AppRunner, sockets: list[socket.socket], generation: int
-    ) -> None:
-        server = runner.server
-        assert server is not None
-        loop = asyncio.get_running_loop()
-        listeners: list[asyncio.Server] = []
-        try:
-            for sock in sockets:
-                listener = await loop.create_server(
-                    server, sock=sock, ssl=self._ssl_context
-                )
-                listeners.append(listener)
-        except Exception:
-            for listener in listeners:
-                listener.close()
-            for sock in sockets[len(listeners) :]:
-                sock.close()
-            if generation == self._generation:
-                self._online = False
-            raise
-        if generation != self._generation:
-            # taken offline again while the listeners were starting
-            for listener in listeners:
-                listener.close()
-            self._drop_connections()
-            return
-        self._listeners = listeners
-
-    def _go_down(self) -> None:
-        """Stop listening and cut every connection, synchronously."""
-        self._generation += 1
-        self._online = False
-        listeners, self._listeners = self._listeners, []
-        for listener in listeners:
-            listener.close()
-        self._stopping.set()
-        self._drop_connections()
-
-    def _drop_connections(self) -> None:
-        server = self._runner.server if self._runner is not None else None
-        if server is not None:
-            for connection in server.connections:
-                connection.force_close()
-
-    def _bring_up(self) -> None:
-        """Listen again (the socket is bound on return) as a freshly booted gateway."""
-        runner = self._require_started()
-        sockets = _bind(self._host, self._port)
-        self._online = True
-        self._generation += 1
-        self._stopping = asyncio.Event()
-        self._tokens.revoke_all()
-        self._booted = time.monotonic()
-        self.boots += 1
-        self._serving = asyncio.get_running_loop().create_task(
-            self._serve(runner, sockets, self._generation), eager_start=True
-        )
-
-    def _finish_reboot(self) -> None:
-        self._reboot_timer = None
-        self._rebooting = False
-        try:
-            self._bring_up()
-        except OSError as err:
-            _LOGGER.error(
-                "EMS simulator cannot listen on %s:%s again: %s",
-                self._host,
-                self._port,
-                err,
-            )
-
-    def _cancel_reboot(self) -> None:
-        if self._reboot_timer is not None:
-            self._reboot_timer.cancel()
-            self._reboot_timer = None
-        self._rebooting = False
-
-    def _new_certificate(self) -> None:
-        """Load a new certificate into the live SSL context (new handshakes)."""
-        self._require_started()
-        if self._ssl_context is None or self._tempdir is None:
-            raise RuntimeError("rotate_certificate needs a simulator started with TLS")
-        self._certificates += 1
-        name = f"ems-{self._certificates}"
-        _, fingerprint = create_certificate(self._tempdir, self._host, name)
-        certificate = self._tempdir / f"{name}.crt"
-        self._ssl_context.load_cert_chain(certificate, self._tempdir / f"{name}.key")
-        self.certificate_sha256 = fingerprint
-        self.certificate_path = certificate
-
-    def _remove_tempdir(self) -> None:
-        self._ssl_context = None
-        if self._tempdir is not None:
-            shutil.rmtree(self._tempdir, ignore_errors=True)
-            self._tempdir = None
-            self.certificate_path = None
-
-    async def _sleep(self, seconds: float) -> None:
-        # ends early when the simulator stops, so no request outlives stop()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._stopping.wait()
-
     # ---- public properties and helpers --------------------------------------
-
-    @property
-    def port(self) -> int:
-        """TCP port the simulator listens on (0 before start())."""
-        return self._port
-
-    @property
-    def url(self) -> str:
-        """Base URL, ``http://host:port`` or ``https://host:port``."""
-        scheme = "https" if self._tls else "http"
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"{scheme}://{host}:{self._port}"
 
     @property
     def faults(self) -> dict[str, dict[str, Any]]:
@@ -648,7 +343,7 @@ class EmsSimulator:
             return await handler(request)
         except _RequestError as err:
             if path.startswith("/_sim/"):
-                return _error(err.status, err.message)
+                return json_error(err.status, err.message)
             return self._api_error(err.status, err.message)
 
     def _reply(self, body: Any, status: int = 200) -> web.Response:
@@ -673,17 +368,7 @@ class EmsSimulator:
             text = text[: len(text) // 2]
         if EmsFault.TRUNCATED_BODY not in self._faults:
             return web.Response(text=text, content_type="application/json")
-        data = text.encode()
-        response = web.StreamResponse(
-            headers={hdrs.CONTENT_TYPE: "application/json; charset=utf-8"}
-        )
-        response.content_length = len(data)
-        await response.prepare(request)
-        await response.write(data[: len(data) // 2])
-        # Hang up mid-body. aiohttp treats the failing end of the response as
-        # a client that went away: no traceback is logged.
-        request.protocol.force_close()
-        return response
+        return await send_truncated(request, text.encode())
 
     def _auth_failure(self, request: web.Request) -> str | None:
         header = request.headers.get("Authorization", "")
@@ -735,16 +420,9 @@ class EmsSimulator:
                 get("/v1/signals/{uid}/history/last", self._get_signal_last),
                 # simulator control, never faulted, counted or authenticated
                 get("/_sim/status", self._sim_status),
-                get("/_sim/fault", self._sim_faults),
-                web.delete("/_sim/fault", self._sim_clear_faults),
-                web.post("/_sim/fault/{name}", self._sim_set_fault),
-                web.delete("/_sim/fault/{name}", self._sim_clear_fault),
                 web.post("/_sim/devices", self._sim_add_device),
                 web.delete("/_sim/devices/{uid}", self._sim_remove_device),
-                web.post("/_sim/tokens/expire", self._sim_expire_tokens),
-                web.post("/_sim/reboot", self._sim_reboot),
-                web.post("/_sim/password", self._sim_password),
-                web.post("/_sim/certificate", self._sim_certificate),
+                *self._control_routes(),
             ]
         )
 
@@ -1099,20 +777,20 @@ class EmsSimulator:
         try:
             params = json.loads(text) if text.strip() else {}
         except ValueError:
-            return _error(400, "body is not valid JSON")
+            return json_error(400, "body is not valid JSON")
         if not isinstance(params, dict):
-            return _error(400, "body must be an object of parameters")
+            return json_error(400, "body must be an object of parameters")
         try:
             self.set_fault(request.match_info["name"], **params)
         except ValueError as err:
-            return _error(400, str(err))
+            return json_error(400, str(err))
         return web.json_response(self.faults)
 
     async def _sim_clear_fault(self, request: web.Request) -> web.StreamResponse:
         try:
             self.clear_fault(request.match_info["name"])
         except ValueError as err:
-            return _error(400, str(err))
+            return json_error(400, str(err))
         return web.json_response(self.faults)
 
     async def _sim_add_device(self, request: web.Request) -> web.StreamResponse:
@@ -1124,53 +802,14 @@ class EmsSimulator:
                 query.get("protocol", "tcp"),
             )
         except ValueError as err:
-            return _error(400, str(err))
+            return json_error(400, str(err))
         return web.json_response({"uid": uid})
-
-    async def _sim_expire_tokens(self, _request: web.Request) -> web.StreamResponse:
-        self.expire_tokens_now()
-        return web.json_response({"expired": True})
 
     async def _sim_remove_device(self, request: web.Request) -> web.StreamResponse:
         try:
             self.remove_device(_path_uid(request))
         except KeyError:
-            return _error(404, "resource not found")
+            return json_error(404, "resource not found")
         except _RequestError as err:
-            return _error(err.status, err.message)
+            return json_error(err.status, err.message)
         return web.json_response({})
-
-    async def _sim_reboot(self, request: web.Request) -> web.StreamResponse:
-        try:
-            duration = float(request.query.get("duration", "10"))
-        except ValueError:
-            return _error(400, "duration must be a number of seconds")
-        if not math.isfinite(duration) or duration < 0:
-            return _error(400, "duration must be finite and not negative")
-        # answer first: going down closes this connection too
-        response = web.json_response({"rebooting": True, "duration": duration})
-        await _send_now(request, response)
-        self.reboot(duration)
-        return response
-
-    async def _sim_password(self, request: web.Request) -> web.StreamResponse:
-        try:
-            body = await request.json()
-        except ValueError:
-            return _error(400, "body is not valid JSON")
-        password = body.get("password") if isinstance(body, dict) else None
-        if not isinstance(password, str) or not password:
-            return _error(400, 'body must be {"password": "<new password>"}')
-        self.change_password(password)
-        return web.json_response({"changed": True})
-
-    async def _sim_certificate(self, request: web.Request) -> web.StreamResponse:
-        try:
-            self._new_certificate()
-        except RuntimeError as err:
-            return _error(409, str(err))
-        # answer first: the rotation closes every open connection, this one too
-        response = web.json_response({"certificate_sha256": self.certificate_sha256})
-        await _send_now(request, response)
-        self._drop_connections()
-        return response

@@ -75,7 +75,7 @@ class EmsRig(Rig):
         ]
         assert len(flows) == 1, flows
         result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"])
-        assert result["step_id"] == "gavazzi_ems_certificate_changed"
+        assert result["step_id"] == "certificate_changed"
         fingerprint = self.simulator.certificate_sha256
         assert fingerprint is not None
         placeholders = result["description_placeholders"] or {}

@@ -36,8 +36,11 @@ from ..conftest import set_up_entry
 from .cozify_han import HanRig
 from .gavazzi_ems import EmsRig
 from .matrix import Fault, FaultKind, Outcome, Rig, Skip, Timeline, call
+from .ziggymeter import ZiggyRig
 
-RIGS: dict[str, Callable[[], Rig]] = {rig.device_type: rig for rig in (HanRig, EmsRig)}
+RIGS: dict[str, Callable[[], Rig]] = {
+    rig.device_type: rig for rig in (HanRig, EmsRig, ZiggyRig)
+}
 """One line per device type."""
 
 LIMIT = 600.0

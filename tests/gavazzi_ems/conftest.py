@@ -17,9 +17,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.energy_gateways.const import CONF_DEVICE_TYPE, DOMAIN
-from custom_components.energy_gateways.devices.gavazzi_ems.connection import (
-    CONF_FINGERPRINT,
-)
+from custom_components.energy_gateways.trust import CONF_FINGERPRINT
 from simulators.gavazzi_ems import EmsSimulator
 
 USERNAME = "api"

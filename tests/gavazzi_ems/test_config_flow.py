@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncGenerator, Coroutine, Generator
+from collections.abc import AsyncGenerator
 from datetime import timedelta
 import textwrap
-import threading
 from typing import Any
 from unittest.mock import patch
 
@@ -35,16 +33,15 @@ from custom_components.energy_gateways.const import (
     DOMAIN,
 )
 from custom_components.energy_gateways.devices.gavazzi_ems.client import EmsClient
-from custom_components.energy_gateways.devices.gavazzi_ems.config_flow import base_url
-from custom_components.energy_gateways.devices.gavazzi_ems.connection import (
-    CONF_FINGERPRINT,
-)
 from custom_components.energy_gateways.transport.errors import CannotConnect
+from custom_components.energy_gateways.transport.http import base_url
+from custom_components.energy_gateways.trust import CONF_FINGERPRINT
 from simulators.gavazzi_ems import EmsFault, EmsSimulator
 
+from ..conftest import GatewayThread
 from .conftest import PASSWORD, SERIAL, TITLE, USERNAME, ems_entry_for
 
-FLOW = "custom_components.energy_gateways.devices.gavazzi_ems.config_flow"
+FLOW = "custom_components.energy_gateways.trust"
 OTHER_SERIAL = "BX20000000"
 OLD_FINGERPRINT = "00" * 32
 
@@ -78,44 +75,6 @@ async def _start_ems_form(hass: HomeAssistant) -> str:
     assert result["step_id"] == "gavazzi_ems"
     assert result["errors"] == {}
     return result["flow_id"]
-
-
-class GatewayThread:
-    """An event loop of its own for a simulated gateway, as on another machine.
-
-    A client that refuses the self-signed certificate aborts the TLS handshake;
-    the server side reports that to its event loop's exception handler. On the
-    loop of `hass` that would fail the test, though nothing is wrong.
-    """
-
-    def __init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="ems-gateway", daemon=True
-        )
-        self._thread.start()
-
-    async def run[T](self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run `coro` on the gateway's loop and wait for it."""
-        return await asyncio.wrap_future(
-            asyncio.run_coroutine_threadsafe(coro, self._loop)
-        )
-
-    def close(self) -> None:
-        """Stop the loop and its thread."""
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join()
-        self._loop.close()
-
-
-@pytest.fixture
-def gateway_thread(socket_enabled: None) -> Generator[GatewayThread]:
-    """A thread with an event loop for HTTPS simulators."""
-    thread = GatewayThread()
-    try:
-        yield thread
-    finally:
-        thread.close()
 
 
 @pytest.fixture
@@ -214,7 +173,7 @@ async def test_user_flow_trusts_self_signed_certificate(
         flow_id, _form(f"127.0.0.1:{tls_simulator.port}")
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "gavazzi_ems_certificate"
+    assert result["step_id"] == "certificate"
     assert result["errors"] == {}
     assert result["description_placeholders"] == {
         "host": tls_simulator.url,
@@ -342,7 +301,7 @@ async def test_certificate_fetch_failure_shows_cannot_connect(
         flow_id, _form(tls_simulator.url)
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "gavazzi_ems_certificate"
+    assert result["step_id"] == "certificate"
     assert result["errors"] == {}
 
 
@@ -355,12 +314,12 @@ async def test_certificate_step_error_then_recovers(
     result = await hass.config_entries.flow.async_configure(
         flow_id, _form(tls_simulator.url)
     )
-    assert result["step_id"] == "gavazzi_ems_certificate"
+    assert result["step_id"] == "certificate"
 
     tls_simulator.set_fault(EmsFault.HTTP_ERROR, status=503)
     result = await hass.config_entries.flow.async_configure(flow_id, {})
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "gavazzi_ems_certificate"
+    assert result["step_id"] == "certificate"
     assert result["errors"] == {"base": "cannot_connect"}
     assert result["description_placeholders"] == {
         "host": tls_simulator.url,
@@ -384,7 +343,7 @@ async def test_certificate_replaced_before_confirming(
     result = await hass.config_entries.flow.async_configure(
         flow_id, _form(tls_simulator.url)
     )
-    assert result["step_id"] == "gavazzi_ems_certificate"
+    assert result["step_id"] == "certificate"
 
     port = tls_simulator.port
     await gateway_thread.run(tls_simulator.stop())
@@ -395,7 +354,7 @@ async def test_certificate_replaced_before_confirming(
 
     result = await hass.config_entries.flow.async_configure(flow_id, {})
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "gavazzi_ems_certificate_changed"
+    assert result["step_id"] == "certificate_changed"
     assert result["errors"] == {}
     assert result["description_placeholders"] == {
         "host": tls_simulator.url,
@@ -558,7 +517,7 @@ async def test_reauth_shows_changed_certificate(
     entry.add_to_hass(hass)
     result = await entry.start_reauth_flow(hass)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "gavazzi_ems_certificate_changed"
+    assert result["step_id"] == "certificate_changed"
     assert result["errors"] == {}
     assert result["description_placeholders"] == {
         "name": TITLE,
@@ -580,7 +539,7 @@ DEAD_END = (
     "Bug: an error found only after the certificate is trusted (invalid_auth) is "
     "shown on the certificate step, which has no username/password fields; "
     "confirming again repeats it (config_flow.py, "
-    "async_step_gavazzi_ems_certificate / _async_ems_submit)"
+    "trust.py: async_step_certificate / _async_trusted_submit)"
 )
 
 
@@ -612,7 +571,7 @@ async def test_user_flow_wrong_password_behind_certificate_can_be_corrected(
     result = await hass.config_entries.flow.async_configure(
         flow_id, _form(tls_simulator.url, password="typo")
     )
-    assert result["step_id"] == "gavazzi_ems_certificate"
+    assert result["step_id"] == "certificate"
     result = await hass.config_entries.flow.async_configure(flow_id, {})
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "invalid_auth"}
@@ -638,7 +597,7 @@ async def test_reauth_changed_certificate_and_password_can_be_corrected(
     )
     entry.add_to_hass(hass)
     result = await entry.start_reauth_flow(hass)
-    assert result["step_id"] == "gavazzi_ems_certificate_changed"
+    assert result["step_id"] == "certificate_changed"
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "invalid_auth"}
@@ -670,7 +629,7 @@ async def test_setup_with_changed_certificate_starts_reauth(
     assert flow["handler"] == DOMAIN
     assert flow["context"]["source"] == SOURCE_REAUTH
     assert flow["context"]["entry_id"] == entry.entry_id
-    assert flow["step_id"] == "gavazzi_ems_certificate_changed"
+    assert flow["step_id"] == "certificate_changed"
     assert entry.data[CONF_FINGERPRINT] == OLD_FINGERPRINT
 
 
@@ -779,7 +738,7 @@ async def test_reconfigure_confirms_changed_certificate(
         result["flow_id"], {CONF_HOST: tls_simulator.url, CONF_VERIFY_SSL: True}
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "gavazzi_ems_certificate_changed"
+    assert result["step_id"] == "certificate_changed"
     assert result["description_placeholders"] == {
         "host": tls_simulator.url,
         "fingerprint": _colons(tls_simulator.certificate_sha256),
@@ -806,10 +765,10 @@ async def test_reconfigure_changed_certificate_with_refused_account(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_HOST: tls_simulator.url, CONF_VERIFY_SSL: True}
     )
-    assert result["step_id"] == "gavazzi_ems_certificate_changed"
+    assert result["step_id"] == "certificate_changed"
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "gavazzi_ems_certificate_changed"
+    assert result["step_id"] == "certificate_changed"
     assert result["errors"] == {"base": "invalid_auth"}
     assert entry.data[CONF_FINGERPRINT] == OLD_FINGERPRINT
 

@@ -47,3 +47,7 @@ class UntrustedCertificate(CannotConnect):
 
 class CertificateMismatch(CannotConnect):
     """The device's TLS certificate is not the one the user chose to trust."""
+
+
+class InvalidHost(CannotConnect):
+    """What was typed as the device's address is not a host name, address or URL."""

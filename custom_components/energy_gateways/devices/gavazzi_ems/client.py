@@ -9,7 +9,6 @@ Raises only the integration's own errors.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -19,21 +18,13 @@ from datetime import datetime
 import json
 import logging
 import math
-import ssl as ssl_module
-import time
 from typing import Any
 
 import aiohttp
 
-from ...transport.errors import (
-    CannotConnect,
-    CertificateMismatch,
-    DeviceBusy,
-    EndpointGone,
-    InvalidAuth,
-    InvalidResponse,
-    UntrustedCertificate,
-)
+from ...transport.errors import InvalidAuth, InvalidResponse
+from ...transport.http import SslOption, bearer, request_json
+from ...transport.token import Grant, TokenKeeper, call_with_token
 from ...transport.values import as_float, as_int, as_str, mapping
 from .models import (
     Device,
@@ -57,11 +48,10 @@ REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=15)
 TOKEN_LIFETIME = 30 * 60.0
 """Seconds a token lives when it carries no `exp` claim (seed: 30 minutes)."""
 TOKEN_REFRESH_MARGIN = 60.0
-"""Log in again when fewer seconds than this are left on the token."""
+"""Log in again when fewer seconds than this are left on the token (at most half
+its lifetime, see `transport.token`)."""
 PAGE_SIZE = 1000
 """Records per page (`limit`; the gateway's default)."""
-
-type SslOption = ssl_module.SSLContext | bool | aiohttp.Fingerprint | None
 
 
 @dataclass(slots=True)
@@ -107,18 +97,15 @@ class EmsClient:
         self.base_url = base_url.rstrip("/")
         self._username = username
         self._password = password
-        self._ssl: ssl_module.SSLContext | bool | aiohttp.Fingerprint = (
-            True if ssl is None else ssl
+        self._ssl = ssl
+        self._tokens = TokenKeeper(
+            self._authenticate,
+            max_margin=TOKEN_REFRESH_MARGIN,
+            default_lifetime=TOKEN_LIFETIME,
+            clock=clock,
         )
-        # Looked up at each call, so a patched or frozen time.time is seen.
-        self._clock = clock or (lambda: time.time())
-        self._token: str | None = None
-        self._expires_at: float | None = None
-        self._login_lock = asyncio.Lock()
         self.requests = 0
         """Requests sent so far (logins included), for figures."""
-        self.logins = 0
-        """Successful logins so far."""
 
     def __repr__(self) -> str:
         return f"EmsClient({self.base_url!r})"
@@ -137,9 +124,19 @@ class EmsClient:
             _REQUEST_COUNTER.reset(reset)
 
     @property
+    def logins(self) -> int:
+        """Successful logins so far."""
+        return self._tokens.logins
+
+    @property
     def token_expires_at(self) -> float | None:
         """When the current token expires (epoch s), None before a login."""
-        return self._expires_at
+        return self._tokens.expires_at
+
+    @property
+    def _token(self) -> str | None:
+        """The current token (for tests that check it is redacted)."""
+        return self._tokens.token
 
     # -- transport --------------------------------------------------------
 
@@ -147,55 +144,28 @@ class EmsClient:
         self, method: str, path: str, token: str | None, **kwargs: Any
     ) -> Any:
         """Send one request and return its JSON body; map every failure."""
-        headers = {"Authorization": f"Bearer {token}"} if token else None
         self.requests += 1
         counter = _REQUEST_COUNTER.get()
         if counter is not None:
             counter.requests += 1
-        try:
-            async with self._session.request(
-                method,
-                self.base_url + path,
-                headers=headers,
-                ssl=self._ssl,
-                timeout=REQUEST_TIMEOUT,
-                allow_redirects=False,
-                **kwargs,
-            ) as response:
-                status = response.status
-                if status == 200:
-                    return await response.json(content_type=None)
-        except TimeoutError as err:
-            raise CannotConnect(f"{path}: timed out") from err
-        except aiohttp.ServerFingerprintMismatch as err:
-            raise CertificateMismatch(f"{path}: the certificate changed") from err
-        except aiohttp.ClientConnectorCertificateError as err:
-            raise UntrustedCertificate(f"{path}: untrusted certificate") from err
-        except aiohttp.ClientPayloadError as err:
-            raise InvalidResponse(f"{path}: the answer was cut short") from err
-        except aiohttp.ClientError as err:
-            raise CannotConnect(f"{path}: {type(err).__name__}") from err
-        except ValueError as err:
-            raise InvalidResponse(f"{path}: not JSON") from err
-        if status == 401:
-            raise InvalidAuth(f"{path}: rejected (401)")
-        if status == 503:
-            raise DeviceBusy(f"{path}: device busy (503)")
-        if status in (404, 410):
-            raise EndpointGone(f"{path}: HTTP {status}")
-        if status == 400:
-            raise InvalidResponse(f"{path}: HTTP {status}")
-        raise CannotConnect(f"{path}: HTTP {status}")
+        return await request_json(
+            self._session,
+            method,
+            self.base_url + path,
+            label=path,
+            headers=bearer(token),
+            ssl=self._ssl,
+            client_timeout=REQUEST_TIMEOUT,
+            **kwargs,
+        )
 
     async def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
         """GET a protected path; log in again once on a 401."""
-        token = await self._valid_token()
-        try:
+
+        async def get(token: str) -> Any:
             return await self._send("GET", path, token, params=params)
-        except InvalidAuth:
-            _LOGGER.debug("%s: token rejected, logging in again", self.base_url)
-        token = await self._login(stale=token)
-        return await self._send("GET", path, token, params=params)
+
+        return await call_with_token(self._tokens, get, label=self.base_url)
 
     async def _paged(
         self,
@@ -237,32 +207,11 @@ class EmsClient:
 
     # -- authentication ---------------------------------------------------
 
-    async def _valid_token(self) -> str:
-        token = self._token
-        if token is None or self._expiring():
-            token = await self._login(stale=token)
-        return token
-
-    def _expiring(self) -> bool:
-        return (
-            self._expires_at is None
-            or self._expires_at - self._clock() < TOKEN_REFRESH_MARGIN
-        )
-
-    async def _login(self, stale: str | None) -> str:
-        """Log in unless another task already replaced the `stale` token."""
-        async with self._login_lock:
-            if self._token is not None and self._token != stale:
-                return self._token
-            return await self._authenticate()
-
     async def login(self) -> None:
         """Log in now; InvalidAuth on wrong credentials (the token stays inside)."""
-        async with self._login_lock:
-            await self._authenticate()
+        await self._tokens.login()
 
-    async def _authenticate(self) -> str:
-        issued = self._clock()
+    async def _authenticate(self) -> Grant:
         try:
             payload = await self._send(
                 "POST",
@@ -271,16 +220,12 @@ class EmsClient:
                 json={"username": self._username, "password": self._password},
             )
         except InvalidAuth as err:
-            self._token = self._expires_at = None
             raise InvalidAuth("login refused: check the API-role account") from err
         token = as_str(mapping(payload).get("token"))
         if token is None:
             raise InvalidResponse("/v1/auth/login: no token")
-        self._token = token
-        self._expires_at = token_expiry(token) or issued + TOKEN_LIFETIME
-        self.logins += 1
         _LOGGER.debug("%s: logged in", self.base_url)
-        return token
+        return Grant(token, expires_at=token_expiry(token) or None)
 
     # -- system -----------------------------------------------------------
 
@@ -378,4 +323,4 @@ def _uid_filter(uids: Iterable[int] | None) -> tuple[dict[str, str], int | None]
     return {"uids": ",".join(map(str, wanted))}, len(wanted)
 
 
-__all__ = ["EmsClient", "token_expiry"]
+__all__ = ["EmsClient", "SslOption", "token_expiry"]

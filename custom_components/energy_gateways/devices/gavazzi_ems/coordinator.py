@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import time
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_HOST, CONF_SCAN_INTERVAL
+from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import UpdateFailed
@@ -28,10 +28,8 @@ from .client import EmsClient
 from .data import Configuration, EmsData, GatewayInfo
 from .history import async_import_history
 from .models import RealtimeSample
+from .options_flow import SCAN_INTERVAL
 
-DEFAULT_SCAN_INTERVAL = 10
-MIN_SCAN_INTERVAL = 5
-MAX_SCAN_INTERVAL = 300
 CONFIGURATION_INTERVAL = 600.0
 """Seconds between reads of the device/load/signal tree (new or vanished meters)."""
 MIN_STALE_SECONDS = 60.0
@@ -68,7 +66,7 @@ class EmsCoordinator(PollingCoordinator[EmsData]):
     def __init__(
         self, hass: HomeAssistant, entry: ConfigEntry, client: EmsClient
     ) -> None:
-        seconds = entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
+        seconds = SCAN_INTERVAL.value(entry.options)
         super().__init__(
             hass,
             LOGGER,

@@ -1,0 +1,52 @@
+"""Setting up a ZiggyMeter: the device, its sensors and values, unloading."""
+
+from __future__ import annotations
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.energy_gateways.const import DOMAIN
+from simulators.ziggymeter import ZiggySimulator
+
+from .conftest import READER
+
+
+async def test_setup_creates_the_reader_and_its_sensors(
+    hass: HomeAssistant,
+    setup_ziggy: MockConfigEntry,
+    ziggy_simulator: ZiggySimulator,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The reader is one device; its meter values are typed sensors."""
+    assert setup_ziggy.state is ConfigEntryState.LOADED
+    device = device_registry.async_get_device_by_identifier(
+        (DOMAIN, str(setup_ziggy.unique_id)), setup_ziggy.entry_id
+    )
+    assert device is not None
+    assert (device.manufacturer, device.model) == ("ZiggyMeter", "ZG-400")
+    assert device.sw_version == ziggy_simulator.firmware_version
+    energy = hass.states.get(f"{READER}_energy_import")
+    assert energy is not None
+    assert float(energy.state) > 0
+    assert energy.attributes["state_class"] == "total_increasing"
+    assert energy.attributes["unit_of_measurement"] == "kWh"
+    power = hass.states.get(f"{READER}_power")
+    assert power is not None
+    assert power.attributes["unit_of_measurement"] == "W"
+    source = hass.states.get(f"{READER}_power_source")
+    assert source is not None
+    assert source.state == "usb"
+    states = sorted(
+        entity.entity_id
+        for entity in er.async_entries_for_config_entry(
+            entity_registry, setup_ziggy.entry_id
+        )
+    )
+    assert "sensor.ziggymeter_voltage_l3" in states
+    assert "update.ziggymeter_firmware" in states
+    assert await hass.config_entries.async_unload(setup_ziggy.entry_id)
+    assert setup_ziggy.state is ConfigEntryState.NOT_LOADED
+    assert ziggy_simulator.logouts == 1
