@@ -35,6 +35,7 @@ from custom_components.energy_gateways.const import CONF_DEVICE_TYPE, DOMAIN
 from custom_components.energy_gateways.trust import CONF_FINGERPRINT
 from simulators.cozify_han import HanSimulator
 from simulators.gavazzi_ems import EmsSimulator
+from simulators.ziggymeter import ZiggySimulator
 
 LOOPBACK = "127.0.0.1"
 STREAM_TIMEOUT = 30.0
@@ -89,6 +90,29 @@ def ems_entry(
         title=f"EMS {simulator.serial}",
         data={
             CONF_DEVICE_TYPE: "gavazzi_ems",
+            CONF_HOST: simulator.url,
+            CONF_USERNAME: simulator.username,
+            CONF_PASSWORD: simulator.password,
+            CONF_VERIFY_SSL: True,
+            CONF_FINGERPRINT: simulator.certificate_sha256,
+        },
+        options=dict(options or {}),
+    )
+
+
+def ziggy_entry(
+    simulator: ZiggySimulator, options: Mapping[str, Any] | None = None
+) -> MockConfigEntry:
+    """Build the config entry of a started ZiggyMeter simulator, trusting its certificate.
+
+    As `tests/ziggymeter/conftest.py::ziggy_entry_for` builds it.
+    """
+    return MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=simulator.certificate_sha256,
+        title="ZiggyMeter",
+        data={
+            CONF_DEVICE_TYPE: "ziggymeter",
             CONF_HOST: simulator.url,
             CONF_USERNAME: simulator.username,
             CONF_PASSWORD: simulator.password,

@@ -18,16 +18,20 @@ import time
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, LOGGER
 from .transport.backoff import Backoff
 from .transport.errors import (
+    CertificateMismatch,
     EndpointGone,
     GatewayError,
+    InvalidAuth,
     InvalidResponse,
     TransportUnsupported,
+    UntrustedCertificate,
 )
 
 RECONNECT_MAX_DELAY = 15.0
@@ -55,6 +59,28 @@ def update_failed(err: GatewayError, host: str) -> UpdateFailed:
         translation_domain=DOMAIN,
         translation_key=key,
         translation_placeholders={"host": host, "error": str(err)},
+    )
+
+
+def polling_error(
+    err: GatewayError, host: str, invalid_auth_key: str
+) -> UpdateFailed | ConfigEntryAuthFailed:
+    """Return what a polling cycle raises for a client's error.
+
+    Refused credentials and a certificate other than the trusted one start
+    reauthentication (`invalid_auth_key` names the device type's text); every
+    other failure is an UpdateFailed that says what went wrong.
+    """
+    if isinstance(err, CertificateMismatch | UntrustedCertificate):
+        key = "certificate_changed"
+    elif isinstance(err, InvalidAuth):
+        key = invalid_auth_key
+    else:
+        return update_failed(err, host)
+    return ConfigEntryAuthFailed(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={"host": host},
     )
 
 

@@ -16,17 +16,15 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from .entity import DescriptionsCallback, GatewayEntityDescription
 
 
-@callback
-def _nothing_to_cancel() -> None:
-    """Unsubscribe a listener that was never stored."""
-
-
 class DeviceRuntime[DataT](ABC):
     """Everything one config entry of a device type holds while it is loaded.
 
     The shared platform modules ask it which entities to create; the entry's
     `runtime_data` is one of these.
     """
+
+    def __init__(self) -> None:
+        self._description_listeners: dict[Platform, list[DescriptionsCallback]] = {}
 
     @property
     @abstractmethod
@@ -54,9 +52,25 @@ class DeviceRuntime[DataT](ABC):
     ) -> CALLBACK_TYPE:
         """Call `add` with descriptions of entities that appear later.
 
-        Device types whose entities are fixed at set-up keep this default.
+        The runtime announces them with `async_announce`; device types whose
+        entities are fixed at set-up never do.
         """
-        return _nothing_to_cancel
+        added = self._description_listeners.setdefault(platform, [])
+        added.append(add)
+
+        @callback
+        def remove() -> None:
+            added.remove(add)
+
+        return remove
+
+    @callback
+    def async_announce(
+        self, platform: Platform, descriptions: Sequence[GatewayEntityDescription[Any]]
+    ) -> None:
+        """Add entities for `descriptions` on a platform that is set up."""
+        for add in self._description_listeners.get(platform, ()):
+            add(descriptions)
 
     def async_can_remove_device(self, device: DeviceEntry) -> bool:
         """Whether the user may delete this device (one the device no longer has)."""

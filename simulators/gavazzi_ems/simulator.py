@@ -765,34 +765,6 @@ class EmsSimulator(DeviceServer):
             }
         )
 
-    async def _sim_faults(self, _request: web.Request) -> web.StreamResponse:
-        return web.json_response(self.faults)
-
-    async def _sim_clear_faults(self, _request: web.Request) -> web.StreamResponse:
-        self.clear_faults()
-        return web.json_response(self.faults)
-
-    async def _sim_set_fault(self, request: web.Request) -> web.StreamResponse:
-        text = await request.text()
-        try:
-            params = json.loads(text) if text.strip() else {}
-        except ValueError:
-            return json_error(400, "body is not valid JSON")
-        if not isinstance(params, dict):
-            return json_error(400, "body must be an object of parameters")
-        try:
-            self.set_fault(request.match_info["name"], **params)
-        except ValueError as err:
-            return json_error(400, str(err))
-        return web.json_response(self.faults)
-
-    async def _sim_clear_fault(self, request: web.Request) -> web.StreamResponse:
-        try:
-            self.clear_fault(request.match_info["name"])
-        except ValueError as err:
-            return json_error(400, str(err))
-        return web.json_response(self.faults)
-
     async def _sim_add_device(self, request: web.Request) -> web.StreamResponse:
         query = request.query
         try:

@@ -69,6 +69,7 @@ class HanRuntime(DeviceRuntime[HanData]):
         entry: EnergyGatewaysConfigEntry,
         coordinator: HanCoordinator,
     ) -> None:
+        super().__init__()
         self._hass = hass
         self._entry = entry
         self._coordinator = coordinator

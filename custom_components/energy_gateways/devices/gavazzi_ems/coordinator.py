@@ -9,19 +9,15 @@ import time
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from ...const import DOMAIN, LOGGER
-from ...coordinator import PollingCoordinator, update_failed
+from ...coordinator import PollingCoordinator, polling_error
 from ...statistics import HistoryImporter
 from ...totals import MonotonicTotals
 from ...transport.errors import (
-    CertificateMismatch,
     GatewayError,
-    InvalidAuth,
-    UntrustedCertificate,
 )
 from .catalogue import quantity
 from .client import EmsClient
@@ -118,22 +114,10 @@ class EmsCoordinator(PollingCoordinator[EmsData]):
             else:
                 gateway, configuration = self.data.gateway, self.data.configuration
             samples = await self.client.get_realtime(signals=len(configuration.signals))
-        except InvalidAuth as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key="ems_invalid_auth",
-                translation_placeholders={"host": self.host},
-            ) from err
-        except (CertificateMismatch, UntrustedCertificate) as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key="certificate_changed",
-                translation_placeholders={"host": self.host},
-            ) from err
         except GatewayError as err:
             # The tree may have changed while the gateway was out of reach.
             self._configuration_read_at = None
-            raise update_failed(err, self.host) from err
+            raise polling_error(err, self.host, "ems_invalid_auth") from err
         return self._apply(gateway, configuration, samples)
 
     async def _async_read_configuration(self) -> tuple[GatewayInfo, Configuration]:

@@ -15,13 +15,13 @@ from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_HOST, CONF_USERNAME, Platform
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceEntry, DeviceInfo
 
 from ...const import DOMAIN
 from ...diagnostics import redact_values
-from ...entity import DescriptionsCallback, GatewayEntityDescription
+from ...entity import GatewayEntityDescription
 from ...runtime import DeviceRuntime, EnergyGatewaysConfigEntry
 from .connection import create_client
 from .coordinator import EmsCoordinator
@@ -48,6 +48,7 @@ class EmsRuntime(DeviceRuntime[EmsData]):
         entry: EnergyGatewaysConfigEntry,
         coordinator: EmsCoordinator,
     ) -> None:
+        super().__init__()
         self._hass = hass
         self._entry = entry
         self._coordinator = coordinator
@@ -55,7 +56,6 @@ class EmsRuntime(DeviceRuntime[EmsData]):
         self._configuration = coordinator.data.configuration
         self._firmware = coordinator.data.gateway.firmware
         self._signals = set(self._configuration.active_signals)
-        self._listeners: list[DescriptionsCallback] = []
 
     @property
     def coordinator(self) -> EmsCoordinator:
@@ -83,21 +83,6 @@ class EmsRuntime(DeviceRuntime[EmsData]):
             *GATEWAY_SENSORS,
             *signal_descriptions(self._configuration, self._coordinator.data.values),
         )
-
-    @callback
-    def async_listen_new_descriptions(
-        self, platform: Platform, add: DescriptionsCallback
-    ) -> CALLBACK_TYPE:
-        """Call `add` with the sensors of signals that appear later."""
-        if platform is not Platform.SENSOR:
-            return super().async_listen_new_descriptions(platform, add)
-        self._listeners.append(add)
-
-        @callback
-        def remove() -> None:
-            self._listeners.remove(add)
-
-        return remove
 
     def async_can_remove_device(self, device: DeviceEntry) -> bool:
         """Allow deleting a meter once the gateway no longer reports it."""
@@ -149,8 +134,7 @@ class EmsRuntime(DeviceRuntime[EmsData]):
             self._hass.config_entries.async_schedule_reload(self._entry.entry_id)
         elif added:
             descriptions = signal_descriptions(configuration, data.values, added)
-            for add in self._listeners:
-                add(descriptions)
+            self.async_announce(Platform.SENSOR, descriptions)
 
     async def async_diagnostics(self) -> dict[str, Any]:
         """Gateway, tree, latest samples and polling figures; identifiers scrubbed."""

@@ -15,21 +15,17 @@ from datetime import datetime, timedelta
 
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from ...const import DOMAIN, LOGGER
-from ...coordinator import PollingCoordinator, update_failed
+from ...const import LOGGER
+from ...coordinator import PollingCoordinator, polling_error
 from ...runtime import EnergyGatewaysConfigEntry
 from ...totals import MonotonicTotals
 from ...transport.errors import (
     CannotConnect,
-    CertificateMismatch,
     GatewayError,
-    InvalidAuth,
     InvalidResponse,
-    UntrustedCertificate,
 )
 from .client import ZiggyClient
 from .data import SOURCE_HISTORY, Upload, ZiggyData, ZiggyStore
@@ -123,20 +119,8 @@ class ZiggyCoordinator(PollingCoordinator[ZiggyData]):
         try:
             status = await self.client.get_status()
             version = await self._async_version(status)
-        except InvalidAuth as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key="ziggymeter_invalid_auth",
-                translation_placeholders={"host": self.host},
-            ) from err
-        except (CertificateMismatch, UntrustedCertificate) as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key="certificate_changed",
-                translation_placeholders={"host": self.host},
-            ) from err
         except GatewayError as err:
-            raise update_failed(err, self.host) from err
+            raise polling_error(err, self.host, "ziggymeter_invalid_auth") from err
         return self._apply(status, version)
 
     async def _async_version(self, status: Status) -> Version | None:

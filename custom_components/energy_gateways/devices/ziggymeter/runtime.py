@@ -12,14 +12,14 @@ from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_HOST, CONF_USERNAME, Platform
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 
 from ...const import DOMAIN, LOGGER
 from ...diagnostics import redact_values
-from ...entity import DescriptionsCallback, GatewayEntityDescription
+from ...entity import GatewayEntityDescription
 from ...runtime import DeviceRuntime, EnergyGatewaysConfigEntry
 from .connection import CONF_LOGIN_PATH, create_client
 from .coordinator import ZiggyCoordinator
@@ -42,13 +42,13 @@ class ZiggyRuntime(DeviceRuntime[ZiggyData]):
         entry: EnergyGatewaysConfigEntry,
         coordinator: ZiggyCoordinator,
     ) -> None:
+        super().__init__()
         self._hass = hass
         self._entry = entry
         self._coordinator = coordinator
         self._unique_id = str(entry.unique_id)
         self._keys = status_keys(coordinator.data)
         self._firmware = _firmware(coordinator.data)
-        self._listeners: list[DescriptionsCallback] = []
         self.uploader = FirmwareUploader(coordinator)
 
     @property
@@ -73,21 +73,6 @@ class ZiggyRuntime(DeviceRuntime[ZiggyData]):
             return (FIRMWARE,)
         return sensor_descriptions(self._coordinator.data)
 
-    @callback
-    def async_listen_new_descriptions(
-        self, platform: Platform, add: DescriptionsCallback
-    ) -> CALLBACK_TYPE:
-        """Call `add` with the sensors of keys the reader starts sending later."""
-        if platform is not Platform.SENSOR:
-            return super().async_listen_new_descriptions(platform, add)
-        self._listeners.append(add)
-
-        @callback
-        def remove() -> None:
-            self._listeners.remove(add)
-
-        return remove
-
     def async_start(self) -> None:
         """Follow new status keys, firmware versions and the login path."""
         self._entry.async_on_unload(
@@ -100,8 +85,7 @@ class ZiggyRuntime(DeviceRuntime[ZiggyData]):
         keys = status_keys(data)
         if added := keys - self._keys:
             self._keys |= added
-            for add in self._listeners:
-                add(sensor_descriptions(data, added))
+            self.async_announce(Platform.SENSOR, sensor_descriptions(data, added))
         if (firmware := _firmware(data)) != self._firmware:
             self._firmware = firmware
             register_device(self._hass, self._entry, data)

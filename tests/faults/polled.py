@@ -1,0 +1,174 @@
+"""The fault-matrix row shared by polled HTTPS devices with an account.
+
+The EMS gateway and the ZiggyMeter fail the same ways and their simulators
+share the fault vocabulary (`http_error`, `slow_response`, `malformed_json`,
+…), so one declaration serves both; a rig names its simulator, entry and
+entities, and how its API disappears.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, Protocol
+
+from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.energy_gateways.const import DOMAIN
+from custom_components.energy_gateways.transport.tls import format_fingerprint
+
+from .matrix import Fault, FaultKind, Outcome, Rig, Skip
+
+POLLED = "polled over REST: there is no stream"
+
+
+class PolledSimulator(Protocol):
+    """What the row needs from a simulator (EMS and ZiggyMeter have it)."""
+
+    certificate_sha256: str | None
+
+    def set_fault(self, fault: Any, **params: Any) -> None:
+        """Switch a fault on."""
+
+    def clear_fault(self, fault: Any) -> None:
+        """Switch a fault off."""
+
+    def expire_tokens_now(self) -> None:
+        """Make every issued token answer 401."""
+
+    def change_password(self, password: str) -> None:
+        """Accept only this password from now on."""
+
+    def reboot(self, duration: float = 10.0) -> None:
+        """Refuse connections for a while, then come back freshly booted."""
+
+    async def go_offline(self) -> None:
+        """Refuse connections until come_back()."""
+
+    async def come_back(self) -> None:
+        """Accept connections again."""
+
+    async def rotate_certificate(self) -> None:
+        """Serve a new self-signed certificate."""
+
+
+class PolledRig(Rig):
+    """A device over HTTPS with a pinned self-signed certificate, polled."""
+
+    simulator: PolledSimulator
+    faults_enum: type[StrEnum]
+    """The simulator's fault switches (named as in the shared vocabulary)."""
+    slow_lasts: float
+    """Seconds the slow answers last (several polls, each timing out)."""
+
+    @abstractmethod
+    def api_gone(self) -> Fault:
+        """How this device's API part disappears (404/410) and comes back."""
+
+    def updates(self, entry: MockConfigEntry) -> int:
+        return int(entry.runtime_data.coordinator.polls)
+
+    def fault(self, name: str) -> StrEnum:
+        """The simulator's switch of a shared fault name."""
+        return self.faults_enum(name)
+
+    def on(self, name: str, **params: object) -> None:
+        """Switch a shared fault on."""
+        self.simulator.set_fault(self.fault(name), **params)
+
+    def off(self, name: str) -> None:
+        """Switch a shared fault off."""
+        self.simulator.clear_fault(self.fault(name))
+
+    def _switched(self, name: str, lasts_updates: int, outcome: Outcome) -> Fault:
+        return Fault(
+            start=lambda: self.on(name),
+            end=lambda: self.off(name),
+            lasts_updates=lasts_updates,
+            outcome=outcome,
+        )
+
+    async def _new_fingerprint_shown(self, hass: HomeAssistant) -> None:
+        """The reauth flow shows the certificate the device presents now."""
+        flows = [
+            flow
+            for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+            if flow["context"]["source"] == SOURCE_REAUTH
+        ]
+        assert len(flows) == 1, flows
+        result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"])
+        assert result["step_id"] == "certificate_changed"
+        fingerprint = self.simulator.certificate_sha256
+        assert fingerprint is not None
+        placeholders = result["description_placeholders"] or {}
+        assert placeholders["fingerprint"] == format_fingerprint(fingerprint)
+
+    def faults(self) -> Mapping[FaultKind, Fault | Skip]:
+        sim = self.simulator
+        return {
+            FaultKind.STREAM_DROPPED: Skip(POLLED),
+            FaultKind.STREAM_STALLS: Skip(POLLED),
+            FaultKind.SERVER_ERRORS: Fault(
+                start=lambda: self.on("http_error", status=503),
+                end=lambda: self.off("http_error"),
+                lasts_updates=3,
+                outcome=Outcome.RECOVERS,
+            ),
+            FaultKind.SLOW_ANSWERS: Fault(
+                start=lambda: self.on("slow_response", seconds=20.0),
+                end=lambda: self.off("slow_response"),
+                lasts=self.slow_lasts,
+                outcome=Outcome.RECOVERS,
+            ),
+            FaultKind.UNAUTHORIZED: Fault(
+                start=lambda: self.on("unauthorized_once"),
+                lasts_updates=2,
+                outcome=Outcome.STEADY,
+            ),
+            FaultKind.TOKEN_EXPIRES_EARLY: Fault(
+                start=sim.expire_tokens_now, lasts_updates=2, outcome=Outcome.STEADY
+            ),
+            FaultKind.PASSWORD_CHANGED: Fault(
+                start=lambda: sim.change_password("changed-on-the-device"),
+                lasts_updates=1,
+                outcome=Outcome.REAUTH,
+            ),
+            FaultKind.MALFORMED_JSON: self._switched(
+                "malformed_json", 1, Outcome.STEADY
+            ),
+            FaultKind.TRUNCATED: self._switched("truncated_body", 1, Outcome.STEADY),
+            FaultKind.UNKNOWN_CONTENT: self._switched(
+                "extra_fields", 3, Outcome.STEADY
+            ),
+            FaultKind.NUMBERS_AS_STRINGS: self._switched(
+                "numbers_as_strings", 3, Outcome.STEADY
+            ),
+            FaultKind.MISSING_FIELD: self._switched("missing_field", 3, Outcome.STEADY),
+            FaultKind.COUNTER_GLITCH: Fault(
+                start=lambda: self.on("glitch_counter", mode="zero"),
+                end=lambda: self.on("glitch_counter", mode="backwards"),
+                lasts_updates=1,
+                outcome=Outcome.STEADY,
+            ),
+            FaultKind.REBOOT: Fault(
+                start=lambda: sim.reboot(duration=10.0),
+                lasts=10,
+                outcome=Outcome.RECOVERS,
+            ),
+            FaultKind.GONE: Fault(
+                start=sim.go_offline,
+                end=sim.come_back,
+                lasts=150,
+                outcome=Outcome.GOES_UNAVAILABLE,
+            ),
+            FaultKind.CERTIFICATE_CHANGED: Fault(
+                start=sim.rotate_certificate,
+                lasts_updates=1,
+                outcome=Outcome.REAUTH,
+                check=self._new_fingerprint_shown,
+            ),
+            FaultKind.API_GONE: self.api_gone(),
+        }
