@@ -16,7 +16,7 @@ from homeassistant.components.recorder.statistics import (
     get_metadata,
     statistics_during_period,
 )
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import SOURCE_USER, ConfigEntry
 from homeassistant.core import (
     Event,
     EventStateChangedData,
@@ -24,6 +24,7 @@ from homeassistant.core import (
     State,
     callback,
 )
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.recorder import get_instance
@@ -37,6 +38,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.energy_gateways.const import DOMAIN
 from simulators.tls import load_certificate, reuse_or_create_certificate
 
 from .secrets_watch import SecretWatch
@@ -273,3 +275,22 @@ def gateway_thread(socket_enabled: None) -> Generator[GatewayThread]:
         yield thread
     finally:
         thread.close()
+
+
+async def start_device_flow(hass: HomeAssistant, device_type: str) -> str:
+    """Open the config flow, pick a device type in its menu; return the flow id.
+
+    Checks that the device type's first form is shown, without errors.
+    """
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert device_type in result["menu_options"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": device_type}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == device_type
+    assert result["errors"] in ({}, None)
+    return result["flow_id"]

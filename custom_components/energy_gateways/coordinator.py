@@ -103,6 +103,11 @@ class PollingCoordinator[DataT](DataUpdateCoordinator[DataT]):
     async def _async_poll(self) -> DataT:
         """Read the device once; raise UpdateFailed (or auth failures)."""
 
+    @property
+    def answering(self) -> bool:
+        """Whether the newest cycle reached the device (held values do not count)."""
+        return self._failed_cycles == 0
+
     def _keep_last_values(self, err: UpdateFailed, failed_cycles: int) -> bool:
         """Whether a failed cycle keeps showing the last values.
 

@@ -24,7 +24,7 @@ class NumberOption:
     default: int
     minimum: int
     maximum: int
-    unit: str | None = None
+    unit: str
 
     def value(self, options: Mapping[str, Any]) -> int:
         """Return the entry's value, or the default."""
@@ -32,16 +32,16 @@ class NumberOption:
 
     def field(self, options: Mapping[str, Any]) -> tuple[vol.Marker, Any]:
         """Return the form field, pre-filled with the entry's value."""
-        config = selector.NumberSelectorConfig(
-            min=self.minimum,
-            max=self.maximum,
-            step=1,
-            mode=selector.NumberSelectorMode.BOX,
-        )
-        if self.unit is not None:
-            config["unit_of_measurement"] = self.unit
         return vol.Required(self.key, default=self.value(options)), vol.All(
-            selector.NumberSelector(config),
+            selector.NumberSelector(
+                selector.NumberSelectorConfig(
+                    min=self.minimum,
+                    max=self.maximum,
+                    step=1,
+                    mode=selector.NumberSelectorMode.BOX,
+                    unit_of_measurement=self.unit,
+                )
+            ),
             vol.Coerce(int),
             vol.Range(min=self.minimum, max=self.maximum),
         )

@@ -29,6 +29,7 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import probatio as vol
 
 from .const import CONF_DEVICE_TYPE, LOGGER
@@ -36,7 +37,6 @@ from .transport.errors import (
     CannotConnect,
     CertificateMismatch,
     InvalidAuth,
-    InvalidHost,
     InvalidResponse,
     UntrustedCertificate,
 )
@@ -56,6 +56,27 @@ _PASSWORD = selector.TextSelector(
     )
 )
 _USERNAME = selector.TextSelector(selector.TextSelectorConfig(autocomplete="username"))
+
+
+def account_client[ClientT](
+    factory: Callable[..., ClientT],
+    hass: HomeAssistant,
+    settings: Mapping[str, Any],
+    **kwargs: Any,
+) -> ClientT:
+    """Build a device type's client from an entry's (or a flow's) settings.
+
+    The client takes Home Assistant's shared session, the address, the account
+    and the certificate trust (`ssl=`), plus its own `kwargs`.
+    """
+    return factory(
+        async_get_clientsession(hass),
+        settings[CONF_HOST],
+        settings[CONF_USERNAME],
+        settings[CONF_PASSWORD],
+        ssl=ssl_option(settings),
+        **kwargs,
+    )
 
 
 def ssl_option(settings: Mapping[str, Any]) -> aiohttp.Fingerprint | bool:
@@ -117,8 +138,6 @@ async def _async_check(
         return Checked(fingerprint=fingerprint)
     except InvalidAuth:
         return Checked(error="invalid_auth")
-    except InvalidHost:
-        return Checked(error="invalid_host")
     except InvalidResponse:
         return Checked(error=device.wrong_type_error)
     except CannotConnect:

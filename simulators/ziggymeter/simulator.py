@@ -558,15 +558,21 @@ class ZiggySimulator(DeviceServer):
         self.requests[path] += 1
         failure = self._faults.get(ZiggyFault.HTTP_ERROR)
         if failure is not None and path.startswith(str(failure["path"])):
-            return json_error(int(failure["status"]), "unable to process request")
+            return await self._answer_early(
+                request, json_error(int(failure["status"]), "unable to process request")
+            )
         slow = self._faults.get(ZiggyFault.SLOW_RESPONSE)
         if slow is not None:
             await self._sleep(float(slow["seconds"]))
         if path in AUTHENTICATED:
             if self._token(request) is None:
-                return json_error(401, "unauthorized")
+                return await self._answer_early(
+                    request, json_error(401, "unauthorized")
+                )
             if self._faults.pop(ZiggyFault.UNAUTHORIZED_ONCE, None) is not None:
-                return json_error(401, "unauthorized")
+                return await self._answer_early(
+                    request, json_error(401, "unauthorized")
+                )
         try:
             return await handler(request)
         except web.HTTPException as err:
@@ -689,7 +695,21 @@ class ZiggySimulator(DeviceServer):
     ) -> web.StreamResponse:
         """Answer at once and close; discard what still arrives meanwhile."""
         upload.ended = time.monotonic()
-        response = web.Response(status=status, text=text)
+        return await self._answer_early(request, web.Response(status=status, text=text))
+
+    @staticmethod
+    async def _answer_early(
+        request: web.Request, response: web.StreamResponse
+    ) -> web.StreamResponse:
+        """Answer before reading the body; then close the connection.
+
+        Without a body (or with all of it read) the answer goes out as usual.
+        With an upload still arriving it is sent at once, and what arrives
+        during LINGER_SECONDS is discarded before hanging up, so the client
+        reads the answer instead of a reset connection.
+        """
+        if not request.body_exists or request.content.is_eof():
+            return response
         await send_now(request, response)
         try:
             async with asyncio.timeout(LINGER_SECONDS):

@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator
 from unittest.mock import patch
 
 from aiohttp import web
-from homeassistant.config_entries import SOURCE_DHCP, SOURCE_USER
+from homeassistant.config_entries import SOURCE_DHCP
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -17,23 +17,14 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.energy_gateways.const import CONF_DEVICE_TYPE, DOMAIN
 from simulators.cozify_han import HanSimulator
 
+from ..conftest import start_device_flow
 from .conftest import MAC, NAME, SERIAL, han_entry_for
 
 FLOW = "custom_components.energy_gateways.devices.cozify_han.config_flow"
 
 
 async def _start_han_form(hass: HomeAssistant) -> str:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    assert result["type"] is FlowResultType.MENU
-    assert "cozify_han" in result["menu_options"]
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "cozify_han"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "cozify_han"
-    return result["flow_id"]
+    return await start_device_flow(hass, "cozify_han")
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from unittest.mock import patch
 from aiohttp import web
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
-    SOURCE_USER,
     ConfigEntryState,
     ConfigFlowResult,
 )
@@ -38,7 +37,7 @@ from custom_components.energy_gateways.transport.http import base_url
 from custom_components.energy_gateways.trust import CONF_FINGERPRINT
 from simulators.gavazzi_ems import EmsFault, EmsSimulator
 
-from ..conftest import GatewayThread
+from ..conftest import GatewayThread, start_device_flow
 from .conftest import PASSWORD, SERIAL, TITLE, USERNAME, ems_entry_for
 
 FLOW = "custom_components.energy_gateways.trust"
@@ -63,18 +62,7 @@ def _form(
 
 
 async def _start_ems_form(hass: HomeAssistant) -> str:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    assert result["type"] is FlowResultType.MENU
-    assert "gavazzi_ems" in result["menu_options"]
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "gavazzi_ems"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "gavazzi_ems"
-    assert result["errors"] == {}
-    return result["flow_id"]
+    return await start_device_flow(hass, "gavazzi_ems")
 
 
 @pytest.fixture

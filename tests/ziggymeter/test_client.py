@@ -408,9 +408,6 @@ async def test_upload_refused_by_the_device(
     assert len(str(err.value)) <= 200
 
 
-# The simulator answers this 401 without closing the connection, so aiohttp's
-# server lingers (up to 10 s) reading a body the client stopped sending.
-@pytest.mark.parametrize("expected_lingering_tasks", [True])
 async def test_upload_renews_a_dropped_token(
     session: ClientSession, sim: ZiggySimulator
 ) -> None:

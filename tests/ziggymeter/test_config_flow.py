@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
-from homeassistant.config_entries import SOURCE_USER, ConfigFlowResult
+from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.const import (
     CONF_HOST,
     CONF_PASSWORD,
@@ -28,7 +28,7 @@ from custom_components.energy_gateways.trust import CONF_FINGERPRINT
 from simulators.gavazzi_ems import EmsSimulator
 from simulators.ziggymeter import ZiggySimulator
 
-from ..conftest import GatewayThread
+from ..conftest import GatewayThread, start_device_flow
 from .conftest import PASSWORD, TITLE, USERNAME, host_of, ziggy_entry_for
 
 IDENTIFIER = "ZM-00C0FFEE"
@@ -46,17 +46,7 @@ def _form(
 
 
 async def _start(hass: HomeAssistant) -> str:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    assert result["type"] is FlowResultType.MENU
-    assert "ziggymeter" in result["menu_options"]
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "ziggymeter"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "ziggymeter"
-    return result["flow_id"]
+    return await start_device_flow(hass, "ziggymeter")
 
 
 @asynccontextmanager
@@ -303,21 +293,25 @@ async def test_reconfigure_to_another_address(
 
 
 async def test_reconfigure_refuses_another_reader(
-    hass: HomeAssistant, gateway_thread: GatewayThread
+    hass: HomeAssistant, socket_enabled: None
 ) -> None:
     """Another serial number at the new address: not this entry's reader."""
-    async with _reader(gateway_thread, identifier=IDENTIFIER) as old:
-        entry = ziggy_entry_for(old)
+    other = ZiggySimulator(username=USERNAME, password=PASSWORD, identifier="ZM-2")
+    await other.start(host="127.0.0.1", port=0)
+    try:
+        entry = ziggy_entry_for(other, **{CONF_HOST: "https://192.0.2.7"})
         entry.add_to_hass(hass)
         hass.config_entries.async_update_entry(entry, unique_id=IDENTIFIER.lower())
-    async with _reader(gateway_thread, identifier="ZM-OTHER") as other:
         result = await entry.start_reconfigure_flow(hass)
+        # Checking off: nothing to confirm, the reader's identifier decides.
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_HOST: host_of(other), CONF_VERIFY_SSL: False}
         )
-        assert result["type"] is FlowResultType.ABORT
-        assert result["reason"] == "wrong_device"
-        assert entry.data[CONF_HOST] == old.url
+    finally:
+        await other.stop()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_device"
+    assert entry.data[CONF_HOST] == "https://192.0.2.7"
 
 
 async def test_reconfigure_to_an_address_another_entry_has(

@@ -222,3 +222,16 @@ async def test_one_upload_at_a_time_and_cancel_on_unload(
         await first
     assert err.value.translation_key == "upload_cancelled"
     assert reader.build_number == 320
+
+
+async def test_upload_to_a_reader_that_is_gone(
+    hass: HomeAssistant, reader: ZiggySimulator, tmp_path: Path
+) -> None:
+    """The reader stopped answering: a clear error, nothing left running."""
+    entry = await _entry(hass, reader)
+    await reader.go_offline()
+    with pytest.raises(HomeAssistantError) as err:
+        await _upload(hass, entry, _image(hass, tmp_path, IMAGE))
+    assert err.value.translation_key == "cannot_connect"
+    assert not entry.runtime_data.coordinator.uploading
+    assert entry.state is ConfigEntryState.LOADED

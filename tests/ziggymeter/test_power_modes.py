@@ -12,7 +12,11 @@ import logging
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE, STATE_UNAVAILABLE
+from homeassistant.const import (
+    EVENT_HOMEASSISTANT_FINAL_WRITE,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
@@ -141,6 +145,8 @@ async def test_values_survive_a_restart_while_the_reader_sleeps(
     hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
     await hass.async_block_till_done()
     assert await hass.config_entries.async_unload(entry.entry_id)
+    # Asleep: no logout attempt holds up the unload (the token just expires).
+    assert battery_reader.logouts == 0
     await advance(hass, freezer, 3600)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
@@ -288,3 +294,33 @@ async def test_a_single_phase_meter_has_no_l2_l3_sensors(
     }
     assert {"voltage_l1", "current_l1", "power_l1"} <= keys
     assert not {k for k in keys if k.endswith(("_l2", "_l3"))}
+
+
+async def test_the_version_is_read_at_start_and_after_a_restart(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, usb_reader: ZiggySimulator
+) -> None:
+    """Not every cycle: only when the uptime shows the reader restarted."""
+    await set_up_entry(hass, ziggy_entry_for(usb_reader))
+    version = "/api/v1/system/version"
+    assert usb_reader.requests[version] == 1
+    for _ in range(3):
+        await advance(hass, freezer, 30)
+    assert usb_reader.requests[version] == 1
+    usb_reader.reboot(duration=5)
+    await advance(hass, freezer, 30)
+    await advance(hass, freezer, 30)
+    assert _value(hass, POWER) != STATE_UNAVAILABLE
+    assert usb_reader.requests[version] == 2
+
+
+async def test_a_reader_without_the_version_endpoint_still_works(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, usb_reader: ZiggySimulator
+) -> None:
+    """Meter data matters more: no version leaves the firmware entity unknown."""
+    usb_reader.set_fault(
+        ZiggyFault.HTTP_ERROR, status=404, path="/api/v1/system/version"
+    )
+    entry = await set_up_entry(hass, ziggy_entry_for(usb_reader))
+    assert entry.state is ConfigEntryState.LOADED
+    assert _value(hass, POWER) != STATE_UNAVAILABLE
+    assert _value(hass, "update.ziggymeter_firmware") == STATE_UNKNOWN

@@ -50,3 +50,54 @@ async def test_setup_creates_the_reader_and_its_sensors(
     assert await hass.config_entries.async_unload(setup_ziggy.entry_id)
     assert setup_ziggy.state is ConfigEntryState.NOT_LOADED
     assert ziggy_simulator.logouts == 1
+
+
+async def test_every_sensor_has_its_name_and_category(
+    hass: HomeAssistant,
+    setup_ziggy: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Names come from the translations; the meter's values are primary."""
+    entries = {
+        entry.entity_id: entry
+        for entry in er.async_entries_for_config_entry(
+            entity_registry, setup_ziggy.entry_id
+        )
+    }
+    primary = {
+        entity_id
+        for entity_id, entry in entries.items()
+        if entry.entity_category is None and entry.disabled_by is None
+    }
+    assert primary == {
+        f"{READER}_energy_import",
+        f"{READER}_energy_export",
+        f"{READER}_power",
+        f"{READER}_power_import",
+        f"{READER}_power_export",
+    }
+    enabled_diagnostics = {
+        entity_id
+        for entity_id, entry in entries.items()
+        if entry.entity_category is not None and entry.disabled_by is None
+    }
+    assert enabled_diagnostics == {
+        f"{READER}_battery",
+        f"{READER}_power_source",
+        f"{READER}_device_temperature",
+        f"{READER}_last_meter_reading",
+        f"{READER}_last_seen",
+        "update.ziggymeter_firmware",
+    }
+    names = {
+        entity_id: state.attributes["friendly_name"]
+        for entity_id in entries
+        if (state := hass.states.get(entity_id)) is not None
+    }
+    assert names[f"{READER}_power_source"] == "ZiggyMeter Power source"
+    assert names[f"{READER}_last_seen"] == "ZiggyMeter Last seen"
+    assert names["update.ziggymeter_firmware"] == "ZiggyMeter Firmware"
+    assert hass.states.get(f"{READER}_power_source").attributes["options"] == [
+        "battery",
+        "usb",
+    ]

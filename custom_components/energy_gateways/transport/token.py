@@ -132,6 +132,22 @@ class TokenKeeper:
         return grant.token
 
 
+class TokenClient:
+    """Figures every client that keeps its token in a `TokenKeeper` offers."""
+
+    _tokens: TokenKeeper
+
+    @property
+    def logins(self) -> int:
+        """Successful logins so far."""
+        return self._tokens.logins
+
+    @property
+    def token_expires_at(self) -> float | None:
+        """When the current token expires (epoch s), None without a token."""
+        return self._tokens.expires_at
+
+
 async def call_with_token[T](
     keeper: TokenKeeper, request: Callable[[str], Awaitable[T]], *, label: str = ""
 ) -> T:
@@ -148,4 +164,11 @@ async def call_with_token[T](
     return await request(token)
 
 
-__all__ = ["Clock", "Grant", "TokenKeeper", "call_with_token", "renewal_margin"]
+__all__ = [
+    "Clock",
+    "Grant",
+    "TokenClient",
+    "TokenKeeper",
+    "call_with_token",
+    "renewal_margin",
+]

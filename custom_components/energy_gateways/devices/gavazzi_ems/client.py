@@ -24,7 +24,7 @@ import aiohttp
 
 from ...transport.errors import InvalidAuth, InvalidResponse
 from ...transport.http import SslOption, bearer, request_json
-from ...transport.token import Grant, TokenKeeper, call_with_token
+from ...transport.token import Grant, TokenClient, TokenKeeper, call_with_token
 from ...transport.values import as_float, as_int, as_str, mapping
 from .models import (
     Device,
@@ -80,7 +80,7 @@ def token_expiry(token: str) -> float | None:
     return as_float(mapping(claims).get("exp"))
 
 
-class EmsClient:
+class EmsClient(TokenClient):
     """One EMS gateway."""
 
     def __init__(
@@ -122,16 +122,6 @@ class EmsClient:
             yield counter
         finally:
             _REQUEST_COUNTER.reset(reset)
-
-    @property
-    def logins(self) -> int:
-        """Successful logins so far."""
-        return self._tokens.logins
-
-    @property
-    def token_expires_at(self) -> float | None:
-        """When the current token expires (epoch s), None before a login."""
-        return self._tokens.expires_at
 
     @property
     def _token(self) -> str | None:

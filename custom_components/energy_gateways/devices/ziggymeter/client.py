@@ -34,7 +34,7 @@ from ...transport.errors import (
     Rejected,
 )
 from ...transport.http import SslOption, bearer, mapped_errors
-from ...transport.token import Clock, Grant, TokenKeeper, call_with_token
+from ...transport.token import Clock, Grant, TokenClient, TokenKeeper, call_with_token
 from ...transport.values import as_float, as_str, mapping
 from .models import Status, Version, parse_status, parse_version
 
@@ -123,7 +123,7 @@ class _Upload:
             self._report(offset)
 
 
-class ZiggyClient:
+class ZiggyClient(TokenClient):
     """One ZiggyMeter."""
 
     def __init__(
@@ -176,16 +176,6 @@ class ZiggyClient:
     def login_path(self) -> str | None:
         """The login path that worked last, None before the first login."""
         return self._login_path
-
-    @property
-    def logins(self) -> int:
-        """Successful logins so far."""
-        return self._tokens.logins
-
-    @property
-    def token_expires_at(self) -> float | None:
-        """When the current token expires (epoch s), None without a token."""
-        return self._tokens.expires_at
 
     @property
     def uploading(self) -> bool:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from ...trust import ssl_option
+from ...trust import account_client
 from .client import ZiggyClient
 
 CONF_LOGIN_PATH = "login_path"
@@ -18,11 +16,6 @@ CONF_LOGIN_PATH = "login_path"
 
 def create_client(hass: HomeAssistant, settings: Mapping[str, Any]) -> ZiggyClient:
     """Build the client of an entry (or of a config flow's input)."""
-    return ZiggyClient(
-        async_get_clientsession(hass),
-        settings[CONF_HOST],
-        settings[CONF_USERNAME],
-        settings[CONF_PASSWORD],
-        ssl=ssl_option(settings),
-        login_path=settings.get(CONF_LOGIN_PATH),
+    return account_client(
+        ZiggyClient, hass, settings, login_path=settings.get(CONF_LOGIN_PATH)
     )

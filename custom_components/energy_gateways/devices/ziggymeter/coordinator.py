@@ -178,8 +178,7 @@ class ZiggyCoordinator(PollingCoordinator[ZiggyData]):
     def async_upload_progress(self, sent: int) -> None:
         """Show the bytes sent (only whole-percent changes are written)."""
         upload = self.data.upload
-        if upload is None:
-            return
+        assert upload is not None  # called by the running upload only
         before = upload.percentage
         upload.sent = sent
         if upload.percentage != before:
@@ -188,10 +187,11 @@ class ZiggyCoordinator(PollingCoordinator[ZiggyData]):
     @callback
     def async_upload_sent(self) -> None:
         """All bytes are sent: the reader restarts into the image."""
-        if (upload := self.data.upload) is not None:
-            upload.sent = upload.size
-            upload.rebooting = True
-            self.async_update_listeners()
+        upload = self.data.upload
+        assert upload is not None  # called by the running upload only
+        upload.sent = upload.size
+        upload.rebooting = True
+        self.async_update_listeners()
 
     @callback
     def async_end_upload(self, version: Version | None) -> None:

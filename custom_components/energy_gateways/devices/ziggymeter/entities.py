@@ -51,67 +51,60 @@ def _energy(field: str, key: str) -> GatewaySensorEntityDescription[ZiggyData]:
     )
 
 
-def _phase(
-    kind: str, n: int, device_class: SensorDeviceClass, unit: str
+def _measured(
+    path: str, key: str, device_class: SensorDeviceClass, unit: str, **kwargs: Any
 ) -> GatewaySensorEntityDescription[ZiggyData]:
-    suffix = {"voltage": "v", "current": "a", "power": "w"}[kind]
+    """Describe a measurement (power, voltage, ...) of one known status key."""
     return _status(
-        f"meter.{kind}_l{n}_{suffix}",
-        key=f"{kind}_l{n}",
-        translation_key=f"{kind}_phase",
-        translation_placeholders={"phase": f"L{n}"},
+        path,
+        key=key,
+        translation_key=kwargs.pop("translation_key", key),
         device_class=device_class,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=unit,
+        **kwargs,
+    )
+
+
+def _phase(
+    kind: str, n: int, device_class: SensorDeviceClass, unit: str
+) -> tuple[str, GatewaySensorEntityDescription[ZiggyData]]:
+    """Describe a per-phase value (disabled by default), keyed by its path."""
+    suffix = {"voltage": "v", "current": "a", "power": "w"}[kind]
+    path = f"meter.{kind}_l{n}_{suffix}"
+    return path, _measured(
+        path,
+        f"{kind}_l{n}",
+        device_class,
+        unit,
+        translation_key=f"{kind}_phase",
+        translation_placeholders={"phase": f"L{n}"},
         entity_registry_enabled_default=False,
     )
 
 
+_PHASE_KINDS = (
+    ("power", SensorDeviceClass.POWER, UnitOfPower.WATT),
+    ("voltage", SensorDeviceClass.VOLTAGE, UnitOfElectricPotential.VOLT),
+    ("current", SensorDeviceClass.CURRENT, UnitOfElectricCurrent.AMPERE),
+)
+
 KNOWN: dict[str, GatewaySensorEntityDescription[ZiggyData]] = {
     "meter.energy_import_kwh": _energy("energy_import", "energy_import"),
     "meter.energy_export_kwh": _energy("energy_export", "energy_export"),
-    "meter.power_w": _status(
-        "meter.power_w",
-        key="power",
-        translation_key="power",
-        device_class=SensorDeviceClass.POWER,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfPower.WATT,
-    ),
-    "meter.power_import_w": _status(
-        "meter.power_import_w",
-        key="power_import",
-        translation_key="power_import",
-        device_class=SensorDeviceClass.POWER,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfPower.WATT,
-    ),
-    "meter.power_export_w": _status(
-        "meter.power_export_w",
-        key="power_export",
-        translation_key="power_export",
-        device_class=SensorDeviceClass.POWER,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfPower.WATT,
-    ),
     **{
-        f"meter.power_l{n}_w": _phase(
-            "power", n, SensorDeviceClass.POWER, UnitOfPower.WATT
+        path: _measured(path, key, SensorDeviceClass.POWER, UnitOfPower.WATT)
+        for path, key in (
+            ("meter.power_w", "power"),
+            ("meter.power_import_w", "power_import"),
+            ("meter.power_export_w", "power_export"),
         )
-        for n in PHASES
     },
-    **{
-        f"meter.voltage_l{n}_v": _phase(
-            "voltage", n, SensorDeviceClass.VOLTAGE, UnitOfElectricPotential.VOLT
-        )
+    **dict(
+        _phase(kind, n, device_class, unit)
+        for kind, device_class, unit in _PHASE_KINDS
         for n in PHASES
-    },
-    **{
-        f"meter.current_l{n}_a": _phase(
-            "current", n, SensorDeviceClass.CURRENT, UnitOfElectricCurrent.AMPERE
-        )
-        for n in PHASES
-    },
+    ),
     "meter.last_reading": _status(
         "meter.last_reading",
         key="last_meter_reading",
@@ -119,22 +112,18 @@ KNOWN: dict[str, GatewaySensorEntityDescription[ZiggyData]] = {
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
     ),
-    "battery.percent": _status(
+    "battery.percent": _measured(
         "battery.percent",
-        key="battery",
-        translation_key="battery",
-        device_class=SensorDeviceClass.BATTERY,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfRatio.PERCENTAGE,
+        "battery",
+        SensorDeviceClass.BATTERY,
+        UnitOfRatio.PERCENTAGE,
         entity_category=EntityCategory.DIAGNOSTIC,
     ),
-    "battery.voltage": _status(
+    "battery.voltage": _measured(
         "battery.voltage",
-        key="battery_voltage",
-        translation_key="battery_voltage",
-        device_class=SensorDeviceClass.VOLTAGE,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        "battery_voltage",
+        SensorDeviceClass.VOLTAGE,
+        UnitOfElectricPotential.VOLT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
     ),
@@ -146,30 +135,24 @@ KNOWN: dict[str, GatewaySensorEntityDescription[ZiggyData]] = {
         options=POWER_SOURCES,
         entity_category=EntityCategory.DIAGNOSTIC,
     ),
-    "wifi.rssi": _status(
+    "wifi.rssi": _measured(
         "wifi.rssi",
-        key="wifi_rssi",
-        translation_key="wifi_rssi",
-        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+        "wifi_rssi",
+        SensorDeviceClass.SIGNAL_STRENGTH,
+        SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
     ),
-    "wifi.ssid": _status(
-        "wifi.ssid",
-        key="wifi_ssid",
-        translation_key="wifi_ssid",
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-    ),
-    "wifi.ip": _status(
-        "wifi.ip",
-        key="wifi_ip",
-        translation_key="wifi_ip",
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-    ),
+    **{
+        path: _status(
+            path,
+            key=key,
+            translation_key=key,
+            entity_category=EntityCategory.DIAGNOSTIC,
+            entity_registry_enabled_default=False,
+        )
+        for path, key in (("wifi.ssid", "wifi_ssid"), ("wifi.ip", "wifi_ip"))
+    },
     "uptime_s": GatewaySensorEntityDescription[ZiggyData](
         key="last_restart",
         translation_key="last_restart",
@@ -178,13 +161,11 @@ KNOWN: dict[str, GatewaySensorEntityDescription[ZiggyData]] = {
         entity_registry_enabled_default=False,
         value_fn=lambda data: data.booted,
     ),
-    "temperature_c": _status(
+    "temperature_c": _measured(
         "temperature_c",
-        key="device_temperature",
-        translation_key="device_temperature",
-        device_class=SensorDeviceClass.TEMPERATURE,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        "device_temperature",
+        SensorDeviceClass.TEMPERATURE,
+        UnitOfTemperature.CELSIUS,
         entity_category=EntityCategory.DIAGNOSTIC,
     ),
 }

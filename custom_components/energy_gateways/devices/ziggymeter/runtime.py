@@ -97,8 +97,13 @@ class ZiggyRuntime(DeviceRuntime[ZiggyData]):
             )
 
     async def async_unload(self) -> None:
-        """Log out: the reader frees the session at once."""
-        await self._coordinator.client.logout()
+        """Log out, so the reader frees the session at once.
+
+        Not while it does not answer (asleep on batteries, or gone): its WiFi is
+        off, the attempt would only hold up the unload, and the token expires.
+        """
+        if self._coordinator.answering:
+            await self._coordinator.client.logout()
 
     accepts_firmware_upload = True
 
@@ -133,7 +138,11 @@ class ZiggyRuntime(DeviceRuntime[ZiggyData]):
                     "logins": client.logins,
                     "login_path": client.login_path,
                 },
-                "upload": {"size": data.upload.size, "sent": data.upload.sent}
+                "upload": {
+                    "size": data.upload.size,
+                    "sent": data.upload.sent,
+                    "rebooting": data.upload.rebooting,
+                }
                 if data.upload
                 else None,
             },
