@@ -100,7 +100,11 @@ async def test_fault(
         async_track_state_change_event(hass, entities, timeline.record)
     )
     for entity_id in entities:
-        assert hass.states.get(entity_id) is not None, entity_id
+        state = hass.states.get(entity_id)
+        assert state is not None, entity_id
+        # The starting value, so an outage counts even if no value changed
+        # before it (a power that stays the same at night).
+        timeline.states.append((timeline.now, entity_id, state.state))
     energy_before = {
         entity_id: _numbers([hass.states.get(entity_id).state])  # type: ignore[union-attr]
         for entity_id in rig.energy
