@@ -37,6 +37,8 @@ DOMAIN = "energy_gateways"
 HAN_INTERVAL = 2  # seconds between the HAN simulator's pushes
 EMS_USER, EMS_PASSWORD = "api", "api-password"
 ZIGGY_USER, ZIGGY_PASSWORD = "admin", "ziggy-password"
+BUZZN_EMAIL, BUZZN_PASSWORD = "erika@example.com", "buzzn-password"
+BUZZN_INTERVAL = 2  # seconds between the BUZZN simulator's live messages
 START_TIMEOUT = 240.0  # hass start-up on a busy 2-core machine
 STEP_TIMEOUT = 60.0  # one HTTP call, an entry loading, entities appearing
 LIVE_TIMEOUT = 30.0  # a pushed power value changing
@@ -52,6 +54,8 @@ KNOWN_ENVIRONMENT = re.compile(
         (
             # we run hass with --skip-pip on purpose
             r"Skipping pip installation",
+            # HA's log throttle when a first start registers some 200 entities at once
+            r"Module homeassistant\.helpers\.entity_registry is logging too frequently",
             # optional compression accelerators (not in requirements_dev.txt)
             r"zlib_ng and isal are not available",
             # Debian's ffmpeg binary and libturbojpeg are not installed
@@ -341,6 +345,7 @@ class Simulators:
     han_port: int
     ems_port: int
     ziggy_port: int
+    buzzn_port: int
     ems_sha256: str = ""
     ziggy_sha256: str = ""
 
@@ -402,10 +407,29 @@ async def add_ziggymeter(
     return await add_trusted(ha, flow_id, "ziggymeter", form, sims.ziggy_sha256)
 
 
+async def add_buzzn(
+    ha: HomeAssistantClient, flow_id: str, sims: Simulators
+) -> dict[str, Any]:
+    form = await ha.flow_step(flow_id, {"next_step_id": "buzzn"}, "form")
+    fields = {f["name"] for f in form["data_schema"]}
+    if fields != {"url", "email", "password"}:
+        raise E2EError(f"BUZZN form fields changed: {fields}")
+    return await ha.flow_step(
+        flow_id,
+        {
+            "url": f"http://127.0.0.1:{sims.buzzn_port}",
+            "email": BUZZN_EMAIL,
+            "password": BUZZN_PASSWORD,
+        },
+        "create_entry",
+    )
+
+
 DEVICE_FLOWS = {
     "cozify_han": add_han,
     "gavazzi_ems": add_ems,
     "ziggymeter": add_ziggymeter,
+    "buzzn": add_buzzn,
 }
 SINGLE_DEVICE_TYPES = {"ziggymeter"}
 """Device types whose entry is one device, with nothing behind it."""
@@ -579,7 +603,7 @@ def check_log(log: Path, result: Result) -> None:
 
 
 async def start_simulators(procs: Processes, python: str, work: Path) -> Simulators:
-    sims = Simulators(free_port(), free_port(), free_port())
+    sims = Simulators(free_port(), free_port(), free_port(), free_port())
     sim = [python, "-m", "simulators", "--log-level", "INFO"]
     procs.start(
         [
@@ -610,6 +634,19 @@ async def start_simulators(procs: Processes, python: str, work: Path) -> Simulat
         [*sim, "ziggymeter", "--host", "127.0.0.1", "--port", str(sims.ziggy_port)],
         work / "sim-ziggymeter.log",
     )
+    procs.start(
+        [
+            *sim,
+            "buzzn",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(sims.buzzn_port),
+            "--live-interval",
+            str(BUZZN_INTERVAL),
+        ],
+        work / "sim-buzzn.log",
+    )
     insecure = ssl.create_default_context()
     insecure.check_hostname = False
     insecure.verify_mode = ssl.CERT_NONE
@@ -634,7 +671,14 @@ async def start_simulators(procs: Processes, python: str, work: Path) -> Simulat
 
             return read
 
+        async def buzzn() -> bool | None:
+            async with session.get(
+                f"http://127.0.0.1:{sims.buzzn_port}/_sim/status"
+            ) as resp:
+                return True if resp.status == 200 else None
+
         await wait_for("the HAN simulator", han, 30)
+        await wait_for("the BUZZN simulator", buzzn, 30)
         sims.ems_sha256 = await wait_for(
             "the EMS simulator", fingerprint(sims.ems_port), 30
         )

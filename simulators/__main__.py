@@ -17,6 +17,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from simulators.buzzn import cli as buzzn_cli
 from simulators.cozify_han import cli as cozify_han_cli
 from simulators.gavazzi_ems import cli as gavazzi_ems_cli
 from simulators.params import parse_params
@@ -35,8 +36,14 @@ class DeviceCommand:
     run: Callable[[argparse.Namespace, asyncio.Event], Awaitable[None]]
 
 
-# buzzn and cozify_hub join here as they are written
+# cozify_hub joins here as it is written
 DEVICES = (
+    DeviceCommand(
+        "buzzn",
+        buzzn_cli.HELP,
+        buzzn_cli.add_arguments,
+        buzzn_cli.run,
+    ),
     DeviceCommand(
         "cozify_han",
         cozify_han_cli.HELP,

@@ -12,13 +12,18 @@ from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 
 from .const import CONF_DEVICE_TYPE, DOMAIN
 from .devices import DEVICE_TYPES
+from .devices.buzzn import BuzznConfigFlow
 from .devices.cozify_han import CozifyHanConfigFlow
 from .devices.gavazzi_ems import GavazziEmsConfigFlow
 from .devices.ziggymeter import ZiggyMeterConfigFlow
 
 
 class EnergyGatewaysConfigFlow(
-    CozifyHanConfigFlow, GavazziEmsConfigFlow, ZiggyMeterConfigFlow, domain=DOMAIN
+    CozifyHanConfigFlow,
+    GavazziEmsConfigFlow,
+    ZiggyMeterConfigFlow,
+    BuzznConfigFlow,
+    domain=DOMAIN,
 ):
     """Start by choosing the kind of device; its own steps take it from there."""
 

@@ -311,6 +311,13 @@ class PushCoordinator[DataT, MessageT](DataUpdateCoordinator[DataT]):
                 error = err
             except TimeoutError:
                 error = StreamStalled(f"no message for {self._watchdog_seconds:.0f} s")
+            except InvalidAuth as err:
+                # Refused credentials do not get better by retrying (and retries
+                # could lock the account): the reauth flow reloads the entry.
+                self._async_mark_lost(err)
+                assert self.config_entry is not None
+                self.config_entry.async_start_reauth(self.hass)
+                return
             except GatewayError as err:
                 error = err
             reconnect = True

@@ -7,13 +7,20 @@ import re
 from typing import Any, cast
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_TOKEN, CONF_USERNAME
+from homeassistant.const import (
+    CONF_EMAIL,
+    CONF_HOST,
+    CONF_PASSWORD,
+    CONF_TOKEN,
+    CONF_USERNAME,
+)
 from homeassistant.core import HomeAssistant
 
 from .runtime import EnergyGatewaysConfigEntry
 
 REDACTED = "**REDACTED**"
 ENTRY_KEYS_TO_REDACT = {
+    CONF_EMAIL,
     CONF_HOST,
     CONF_PASSWORD,
     CONF_TOKEN,

@@ -33,13 +33,14 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.energy_gateways.const import DOMAIN
 
 from ..conftest import set_up_entry
+from .buzzn import BuzznRig
 from .cozify_han import HanRig
 from .gavazzi_ems import EmsRig
 from .matrix import Fault, FaultKind, Outcome, Rig, Skip, Timeline, call
 from .ziggymeter import ZiggyRig
 
 RIGS: dict[str, Callable[[], Rig]] = {
-    rig.device_type: rig for rig in (HanRig, EmsRig, ZiggyRig)
+    rig.device_type: rig for rig in (HanRig, EmsRig, ZiggyRig, BuzznRig)
 }
 """One line per device type."""
 
