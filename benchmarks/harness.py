@@ -17,9 +17,11 @@ from typing import Any
 from homeassistant import loader
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
+    CONF_EMAIL,
     CONF_HOST,
     CONF_PASSWORD,
     CONF_PORT,
+    CONF_URL,
     CONF_USERNAME,
     CONF_VERIFY_SSL,
 )
@@ -33,6 +35,7 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 
 from custom_components.energy_gateways.const import CONF_DEVICE_TYPE, DOMAIN
 from custom_components.energy_gateways.trust import CONF_FINGERPRINT
+from simulators.buzzn import BuzznSimulator
 from simulators.cozify_han import HanSimulator
 from simulators.gavazzi_ems import EmsSimulator
 from simulators.ziggymeter import ZiggySimulator
@@ -120,6 +123,24 @@ def ziggy_entry(
             CONF_FINGERPRINT: simulator.certificate_sha256,
         },
         options=dict(options or {}),
+    )
+
+
+def buzzn_entry(simulator: BuzznSimulator) -> MockConfigEntry:
+    """Build the config entry of a started BUZZN simulator (plain HTTP, no pinning).
+
+    As `tests/buzzn/conftest.py::buzzn_entry_for` builds it.
+    """
+    return MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=str(simulator.profile["id"]),
+        title=f"BUZZN {simulator.profile['nick']}",
+        data={
+            CONF_DEVICE_TYPE: "buzzn",
+            CONF_URL: simulator.url,
+            CONF_EMAIL: simulator.email,
+            CONF_PASSWORD: simulator.password,
+        },
     )
 
 
