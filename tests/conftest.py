@@ -7,6 +7,8 @@ from collections.abc import Callable, Coroutine, Generator, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 import itertools
+from pathlib import Path
+import tempfile
 import threading
 from typing import Any, Literal
 from unittest.mock import PropertyMock, patch
@@ -56,17 +58,22 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
-@pytest.fixture(autouse=True, scope="session")
-def real_datetime_in_cryptography(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Make and read one certificate before any test freezes the clock.
+def _real_datetime_in_cryptography() -> None:
+    """Make and read one certificate before any test can freeze the clock.
 
     cryptography's Rust binding remembers the datetime class it first sees,
     once for dates it is given and once for dates it returns; a first use under
-    `freezer` would make it refuse real datetimes for the rest of the run.
+    `freezer` would make it refuse real datetimes for the rest of the run. This
+    runs when the test session imports this module (each xdist worker too),
+    before any fixture or `freeze_time` marker of the first test.
     """
-    directory = tmp_path_factory.mktemp("certificate")
-    reuse_or_create_certificate(directory, "127.0.0.1", "primer")
-    assert load_certificate(directory, "127.0.0.1", "primer") is not None
+    with tempfile.TemporaryDirectory(prefix="primer-") as folder:
+        directory = Path(folder)
+        reuse_or_create_certificate(directory, "127.0.0.1", "primer")
+        assert load_certificate(directory, "127.0.0.1", "primer") is not None
+
+
+_real_datetime_in_cryptography()
 
 
 @pytest.fixture(autouse=True)

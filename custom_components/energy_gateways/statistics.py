@@ -5,7 +5,9 @@ energy sensor's own statistic (`async_backfill_sensor`): only the hours before
 the oldest row the recorder has for that sensor, anchored on that row, so the
 Energy dashboard shows one statistic per meter and direction with the device's
 history and today's live data. Nothing is written before the recorder has
-compiled a first hour for the sensor.
+compiled a first hour for the sensor. A power history goes the same way into
+the live power sensor's own statistic (`async_backfill_sensor_means`): hourly
+mean, minimum and maximum, before the recorder's oldest row for it.
 
 Installations that already have the external statistics of earlier versions
 (`energy_gateways:<object id>`, source `energy_gateways`) keep them up to date
@@ -21,7 +23,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import re
 from typing import Any, Literal
 
@@ -46,7 +48,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.recorder import get_instance, session_scope
 from homeassistant.util.unit_conversion import EnergyConverter, PowerConverter
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from .const import CONF_IMPORT_HISTORY, DOMAIN, LOGGER
 from .transport.errors import GatewayError
@@ -76,6 +78,34 @@ def statistic_id(device: str, key: str) -> str:
     """
     slug = re.sub(r"[^a-z0-9]+", "_", device.lower()).strip("_")
     return f"{DOMAIN}:{slug}_{key}"
+
+
+HOUR = timedelta(hours=1)
+
+
+def complete_hours_of[T](
+    periods: Mapping[datetime, T], period: timedelta
+) -> list[tuple[datetime, list[T]]]:
+    """Group the values of periods into the hours that all of their periods cover.
+
+    `periods` maps each period's end (timezone-aware) to its value; `period`
+    must divide an hour. Returns (UTC hour start, the hour's values in time
+    order), oldest first, for each hour whose every period is there. A period
+    that straddles two hours belongs to neither: hours are never estimated.
+    """
+    per_hour = HOUR // period
+    hours: dict[datetime, list[tuple[datetime, T]]] = {}
+    for end, value in periods.items():
+        start = end.astimezone(UTC) - period
+        hour = start.replace(minute=0, second=0, microsecond=0)
+        if (start - hour) % period:
+            continue
+        hours.setdefault(hour, []).append((start, value))
+    return [
+        (hour, [value for _, value in sorted(values, key=lambda item: item[0])])
+        for hour, values in sorted(hours.items())
+        if len(values) == per_hour
+    ]
 
 
 def _after[T](
@@ -199,6 +229,15 @@ class SensorAnchor:
         return self.state - self.sum
 
 
+@dataclass(frozen=True, slots=True)
+class MeanAnchor:
+    """The oldest hourly row the recorder has for a measurement sensor's statistic."""
+
+    start: datetime
+    metadata: StatisticMetaData
+    """The statistic's stored metadata, written back unchanged with the rows."""
+
+
 async def async_backfill_targets[K](
     hass: HomeAssistant, unique_ids: Mapping[K, str]
 ) -> dict[K, tuple[str, SensorAnchor]]:
@@ -208,10 +247,33 @@ async def async_backfill_targets[K](
     sensors not registered or disabled, and those the recorder has not
     compiled a first hour for yet.
     """
-    targets: dict[K, tuple[str, SensorAnchor]] = {}
+    return await _async_targets(hass, unique_ids, _sensor_anchor)
+
+
+async def async_mean_backfill_targets[K](
+    hass: HomeAssistant, unique_ids: Mapping[K, str]
+) -> dict[K, tuple[str, MeanAnchor]]:
+    """Return (entity id, anchor) of each sensor a mean backfill can write into now.
+
+    Left out as in async_backfill_targets; the oldest row needs no state or sum.
+    """
+    return await _async_targets(hass, unique_ids, _mean_anchor)
+
+
+async def _async_targets[K, A](
+    hass: HomeAssistant,
+    unique_ids: Mapping[K, str],
+    find_anchor: Callable[[HomeAssistant, str], A | None],
+) -> dict[K, tuple[str, A]]:
+    targets: dict[K, tuple[str, A]] = {}
     for key, unique_id in unique_ids.items():
         entity_id = _sensor_entity_id(hass, unique_id)
-        if entity_id and (anchor := await _async_sensor_anchor(hass, entity_id)):
+        if entity_id is None:
+            continue
+        anchor = await get_instance(hass).async_add_executor_job(
+            find_anchor, hass, entity_id
+        )
+        if anchor is not None:
             targets[key] = (entity_id, anchor)
     return targets
 
@@ -248,16 +310,10 @@ def _get_metadata(
     return get_metadata(hass, statistic_ids=statistic_ids)
 
 
-async def _async_sensor_anchor(
+def _oldest_row(
     hass: HomeAssistant, entity_id: str
-) -> SensorAnchor | None:
-    """Return the oldest hourly row of a sensor's statistic with a state and sum."""
-    return await get_instance(hass).async_add_executor_job(
-        _sensor_anchor, hass, entity_id
-    )
-
-
-def _sensor_anchor(hass: HomeAssistant, entity_id: str) -> SensorAnchor | None:
+) -> tuple[StatisticMetaData, Row[Any]] | None:
+    """Return a sensor's statistic metadata and its oldest hourly row (in the executor)."""
     with session_scope(hass=hass, read_only=True) as session:
         found = get_instance(hass).statistics_meta_manager.get(session, entity_id)
         if found is None:
@@ -269,13 +325,33 @@ def _sensor_anchor(hass: HomeAssistant, entity_id: str) -> SensorAnchor | None:
             .order_by(Statistics.start_ts.asc())
             .limit(1)
         ).first()
-    if row is None or row.state is None or row.sum is None:
+    return None if row is None else (metadata, row)
+
+
+def _sensor_anchor(hass: HomeAssistant, entity_id: str) -> SensorAnchor | None:
+    """Return the oldest hourly row of a sensor's statistic with a state and sum."""
+    found = _oldest_row(hass, entity_id)
+    if found is None:
+        return None
+    metadata, row = found
+    if row.state is None or row.sum is None:
         return None
     return SensorAnchor(
         start=datetime.fromtimestamp(row.start_ts, UTC),
         state=row.state,
         sum=row.sum,
         metadata=metadata,
+    )
+
+
+def _mean_anchor(hass: HomeAssistant, entity_id: str) -> MeanAnchor | None:
+    """Return the start of the oldest hourly row of a sensor's statistic."""
+    found = _oldest_row(hass, entity_id)
+    if found is None:
+        return None
+    metadata, row = found
+    return MeanAnchor(
+        start=datetime.fromtimestamp(row.start_ts, UTC), metadata=metadata
     )
 
 
@@ -338,6 +414,57 @@ async def async_backfill_sensor(
         data[::-1],
     )
     return len(data)
+
+
+async def async_backfill_sensor_means(
+    hass: HomeAssistant,
+    *,
+    entity_id: str,
+    hours: Sequence[tuple[datetime, PowerStats]],
+    anchor: MeanAnchor,
+) -> int:
+    """Write a power sensor's older hourly mean/min/max; return rows written.
+
+    `hours` are (hour start, power in W), as for async_import_power_means.
+    Only hours before the sensor's oldest statistics row (the anchor, see
+    async_mean_backfill_targets) are written: the recorder's own hours are
+    never touched, so a second run writes nothing new.
+    """
+    metadata = anchor.metadata
+    unit = metadata["unit_of_measurement"]
+    if (
+        metadata["mean_type"] != StatisticMeanType.ARITHMETIC
+        or metadata["has_sum"]
+        or unit not in PowerConverter.VALID_UNITS
+    ):
+        LOGGER.debug("Not backfilling %s: its statistic is not a power mean", entity_id)
+        return 0
+    convert = PowerConverter.converter_factory(UnitOfPower.WATT, unit)
+    rows = [(start, p) for start, p in _sorted_hours(hours) if start < anchor.start]
+    if not rows:
+        return 0
+    async_import_statistics(
+        hass,
+        StatisticMetaData(
+            has_sum=False,
+            mean_type=metadata["mean_type"],
+            name=metadata["name"],
+            source="recorder",
+            statistic_id=entity_id,
+            unit_class=metadata["unit_class"],
+            unit_of_measurement=unit,
+        ),
+        [
+            StatisticData(
+                start=start,
+                mean=convert(power.mean),
+                min=convert(power.min),
+                max=convert(power.max),
+            )
+            for start, power in rows
+        ],
+    )
+    return len(rows)
 
 
 async def _async_last_row(

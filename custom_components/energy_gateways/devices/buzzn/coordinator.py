@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable
 from datetime import datetime, timedelta
+from functools import partial
 import time
 
 from homeassistant.const import CONF_URL
@@ -21,10 +22,12 @@ from homeassistant.core import HomeAssistant
 from ...const import LOGGER
 from ...coordinator import PushCoordinator, polling_error
 from ...runtime import EnergyGatewaysConfigEntry
+from ...statistics import HistoryImporter
 from ...totals import MonotonicTotals
 from ...transport.errors import GatewayError, InvalidAuth
 from .client import BuzznClient, FeatureAbsent
 from .data import BuzznData, MemberValues
+from .history import async_import_history
 from .live import ALIVE, socketio_messages, websocket_messages
 from .models import LiveMessage
 
@@ -56,6 +59,13 @@ class BuzznCoordinator(PushCoordinator[BuzznData, LiveMessage]):
         self.client = client
         self._totals = MonotonicTotals(entry.title)
         self._read_at: dict[str, float] = {}
+        self.history = HistoryImporter(
+            hass,
+            entry,
+            entry.title,
+            partial(async_import_history, hass, client, device=str(entry.unique_id)),
+        )
+        """Imports the own history into statistics (started by the runtime)."""
 
     @property
     def url(self) -> str:
@@ -127,6 +137,12 @@ class BuzznCoordinator(PushCoordinator[BuzznData, LiveMessage]):
         data.challenge = await _optional(
             self.client.get_challenge_status(), data.challenge
         )
+        self.async_publish_if_up()
+
+    async def async_refresh_hints(self) -> None:
+        """Read the hints now (after one was marked read)."""
+        data = self.data
+        data.hints = await _optional(self.client.get_hints(), data.hints)
         self.async_publish_if_up()
 
     def _async_open_stream(self, transport: str) -> AsyncGenerator[LiveMessage]:

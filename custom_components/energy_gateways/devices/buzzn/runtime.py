@@ -18,6 +18,7 @@ from ...runtime import DeviceRuntime, EnergyGatewaysConfigEntry
 from .config_flow import create_client
 from .coordinator import POLL_INTERVAL, BuzznCoordinator
 from .data import BuzznData
+from .engagement import optional_descriptions
 from .entities import (
     ACCOUNT,
     GROUP,
@@ -28,7 +29,15 @@ from .entities import (
 )
 
 MANUFACTURER = "BUZZN"
-PLATFORMS = frozenset({Platform.NUMBER, Platform.SENSOR})
+PLATFORMS = frozenset(
+    {
+        Platform.BUTTON,
+        Platform.NUMBER,
+        Platform.SELECT,
+        Platform.SENSOR,
+        Platform.TODO,
+    }
+)
 
 
 class BuzznRuntime(DeviceRuntime[BuzznData]):
@@ -69,11 +78,17 @@ class BuzznRuntime(DeviceRuntime[BuzznData]):
     def descriptions(
         self, platform: Platform
     ) -> Sequence[GatewayEntityDescription[BuzznData]]:
-        """Return the numbers, or the sensors known so far."""
+        """Return the numbers, the sensors known so far, and the optional features'."""
         if platform is Platform.NUMBER:
             return NUMBERS
-        return sensor_descriptions(
-            self._coordinator.data, self._members, self._appliances
+        optional = optional_descriptions(platform, self._coordinator.client.absent)
+        if platform is not Platform.SENSOR:
+            return optional
+        return (
+            *sensor_descriptions(
+                self._coordinator.data, self._members, self._appliances
+            ),
+            *optional,
         )
 
     def async_start(self) -> None:
@@ -85,6 +100,9 @@ class BuzznRuntime(DeviceRuntime[BuzznData]):
             async_track_time_interval(self._hass, coordinator.async_poll, POLL_INTERVAL)
         )
         coordinator.async_start_stream()
+        history = coordinator.history
+        history.async_start()
+        history.async_schedule_hourly(history.async_start)
 
     @callback
     def _async_follow(self) -> None:

@@ -29,6 +29,7 @@ from ...statistics import (
     async_existing_statistics,
     async_import_energy_sums,
     async_last_hour,
+    complete_hours_of,
     statistic_id,
 )
 from .catalogue import quantity
@@ -57,20 +58,10 @@ def complete_hours(rows: Sequence[HistorySample]) -> list[tuple[datetime, float]
     }
     if not steps or HOUR % min(steps):
         return []  # one row, or periods that do not tile an hour
-    period = min(steps)
-    per_hour = HOUR // period
-    hours: dict[datetime, list[float]] = {}
-    for end, delta in periods:
-        start = end - period
-        hour = start.replace(minute=0, second=0, microsecond=0)
-        if (start - hour) % period:
-            continue  # a period straddling two hours belongs to neither
-        # A counter replaced by a new meter must not take the sum down.
-        hours.setdefault(hour, []).append(max(delta, 0.0))
+    # A counter replaced by a new meter must not take the sum down.
     return [
-        (hour, round(sum(deltas), 6))
-        for hour, deltas in sorted(hours.items())
-        if len(deltas) == per_hour
+        (hour, round(sum(max(delta, 0.0) for delta in deltas), 6))
+        for hour, deltas in complete_hours_of(dict(periods), min(steps))
     ]
 
 
