@@ -1,6 +1,7 @@
 """Helpers shared by the simulator command lines and fault checks."""
 
-from collections.abc import Callable
+import argparse
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 import json
 import math
@@ -99,3 +100,31 @@ def choice_param(params: dict[str, Any], key: str, choices: tuple[str, ...]) -> 
     if value not in choices:
         raise ValueError(f"{key} must be one of {', '.join(choices)}")
     return str(value)
+
+
+def add_server_arguments(
+    parser: argparse.ArgumentParser, *, port: int, faults: Iterable[StrEnum]
+) -> None:
+    """Add the options every simulator has: where to listen, faults at start."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind")
+    parser.add_argument("--port", type=int, default=port, help="TCP port (0: any)")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME[:KEY=VALUE,...]",
+        help="fault to switch on at start, repeatable; one of: "
+        + ", ".join(fault.value for fault in faults),
+    )
+
+
+def check_durations(
+    positive: Mapping[str, float], not_negative: Mapping[str, float] | None = None
+) -> None:
+    """Raise ValueError unless each number is finite and > 0 (or >= 0)."""
+    for name, number in positive.items():
+        if not math.isfinite(number) or number <= 0:
+            raise ValueError(f"{name} must be finite and positive")
+    for name, number in (not_negative or {}).items():
+        if not math.isfinite(number) or number < 0:
+            raise ValueError(f"{name} must be finite and not negative")

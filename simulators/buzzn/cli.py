@@ -4,7 +4,7 @@ import argparse
 import asyncio
 import logging
 
-from ..params import parse_start_faults
+from ..params import add_server_arguments, parse_start_faults
 from .faults import BuzznFault, parse_fault, validate_params
 from .simulator import VARIANTS, BuzznSimulator
 
@@ -15,8 +15,7 @@ HELP = "BUZZN broker (myBUZZN backend: REST, /live WebSocket, Socket.IO 2)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the buzzn options to its sub-command parser."""
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind")
-    parser.add_argument("--port", type=int, default=8445, help="TCP port (0: any)")
+    add_server_arguments(parser, port=8445, faults=BuzznFault)
     parser.add_argument(
         "--variant",
         choices=VARIANTS,
@@ -41,14 +40,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-wrap-data",
         action="store_true",
         help='/live sends the object itself instead of {"data": "<json>"}',
-    )
-    parser.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        metavar="NAME[:KEY=VALUE,...]",
-        help="fault to switch on at start, repeatable; one of: "
-        + ", ".join(fault.value for fault in BuzznFault),
     )
 
 

@@ -27,6 +27,7 @@ from custom_components.energy_gateways.transport.socketio import (
     event,
 )
 
+from ..params import check_durations
 from ..secrets import remember
 from ..server import DeviceServer, Handler, send_truncated
 from .data import (
@@ -252,16 +253,15 @@ class BuzznSimulator(DeviceServer):
             if session_lifetime is None
             else session_lifetime
         )
-        for name, number in (
-            ("session_lifetime", lifetime),
-            ("live_interval", live_interval),
-            ("ping_interval", ping_interval),
-            ("ping_timeout", ping_timeout),
-        ):
-            if not math.isfinite(number) or number <= 0:
-                raise ValueError(f"{name} must be finite and positive")
-        if not math.isfinite(ping_grace) or ping_grace < 0:
-            raise ValueError("ping_grace must be finite and not negative")
+        check_durations(
+            {
+                "session_lifetime": lifetime,
+                "live_interval": live_interval,
+                "ping_interval": ping_interval,
+                "ping_timeout": ping_timeout,
+            },
+            {"ping_grace": ping_grace},
+        )
         super().__init__()
         self.variant = variant
         self.email = email

@@ -4,7 +4,7 @@ import argparse
 import asyncio
 import logging
 
-from ..params import parse_start_faults
+from ..params import add_server_arguments, parse_start_faults
 from .faults import HanFault, parse_fault, validate_params
 from .simulator import HanSimulator
 
@@ -15,21 +15,12 @@ HELP = "Cozify HAN reader (REST, /ws, /sse)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the cozify_han options to its sub-command parser."""
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind")
-    parser.add_argument("--port", type=int, default=8080, help="TCP port (0: any)")
+    add_server_arguments(parser, port=8080, faults=HanFault)
     parser.add_argument(
         "--interval",
         type=float,
         default=10.0,
         help="seconds between meter pushes; 0 turns the periodic push off",
-    )
-    parser.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        metavar="NAME[:KEY=VALUE,...]",
-        help="fault to switch on at start, repeatable; one of: "
-        + ", ".join(fault.value for fault in HanFault),
     )
     parser.add_argument("--serial", default="HAN12345678", help="device serial")
     parser.add_argument("--phases", type=int, choices=(1, 2, 3), default=3)

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 import signal
 
-from ..params import parse_start_faults
+from ..params import add_server_arguments, parse_start_faults
 from .faults import EmsFault, parse_fault, validate_params
 from .simulator import EmsSimulator
 
@@ -18,8 +18,7 @@ HELP = "Carlo Gavazzi EMS gateway (EMS Webapi 1.0.0, HTTP or HTTPS)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the gavazzi_ems options to its sub-command parser."""
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind")
-    parser.add_argument("--port", type=int, default=8443, help="TCP port (0: any)")
+    add_server_arguments(parser, port=8443, faults=EmsFault)
     parser.add_argument(
         "--tls", action="store_true", help="serve HTTPS with a self-signed certificate"
     )
@@ -29,14 +28,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="with --tls: reuse ems.crt and ems.key from DIR (made there when "
         "missing or unusable), so the certificate survives restarts",
-    )
-    parser.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        metavar="NAME[:KEY=VALUE,...]",
-        help="fault to switch on at start, repeatable; one of: "
-        + ", ".join(fault.value for fault in EmsFault),
     )
     parser.add_argument("--username", default="api", help="API role account")
     parser.add_argument("--password", default="api-password", help="its password")

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 import signal
 
-from ..params import parse_start_faults
+from ..params import add_server_arguments, parse_start_faults
 from ..tls import colon_fingerprint
 from .faults import ZiggyFault, parse_fault, validate_params
 from .simulator import LOGIN_PATHS, POWER_SOURCES, ZiggySimulator
@@ -19,8 +19,7 @@ HELP = "ZiggyMeter meter reader (REST API over HTTPS, battery sleep, throttled O
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ziggymeter options to its sub-command parser."""
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind")
-    parser.add_argument("--port", type=int, default=8444, help="TCP port (0: any)")
+    add_server_arguments(parser, port=8444, faults=ZiggyFault)
     parser.add_argument(
         "--cert-dir",
         type=Path,
@@ -61,14 +60,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--identifier", help='status carries "serial": IDENTIFIER (default: none)'
-    )
-    parser.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        metavar="NAME[:KEY=VALUE,...]",
-        help="fault to switch on at start, repeatable; one of: "
-        + ", ".join(fault.value for fault in ZiggyFault),
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..params import check_durations
 from ..secrets import remember
 from ..server import DeviceServer, Handler, json_error, send_now, send_truncated
 from .data import DAY, House, image_version, phase_voltage
@@ -123,16 +124,15 @@ class ZiggySimulator(DeviceServer):
             raise ValueError(f"login_paths must be one of {', '.join(LOGIN_PATHS)}")
         if power not in POWER_SOURCES:
             raise ValueError(f"power must be one of {', '.join(POWER_SOURCES)}")
-        for name, number in (
-            ("token_lifetime", token_lifetime),
-            ("awake_seconds", awake_seconds),
-            ("asleep_seconds", asleep_seconds),
-            ("ota_limit", ota_limit),
-        ):
-            if not math.isfinite(number) or number <= 0:
-                raise ValueError(f"{name} must be finite and positive")
-        if not math.isfinite(reboot_seconds) or reboot_seconds < 0:
-            raise ValueError("reboot_seconds must be finite and not negative")
+        check_durations(
+            {
+                "token_lifetime": token_lifetime,
+                "awake_seconds": awake_seconds,
+                "asleep_seconds": asleep_seconds,
+                "ota_limit": ota_limit,
+            },
+            {"reboot_seconds": reboot_seconds},
+        )
         super().__init__()
         self.username = username
         self.password = password
