@@ -78,7 +78,7 @@ class RebootRequiredRepairFlow(RepairsFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             try:
-                runtime: DeviceRuntime[Any] = entry.runtime_data
+                runtime: DeviceRuntime[Any, Any] = entry.runtime_data
                 await runtime.async_reboot()
             except GatewayError:
                 errors["base"] = "cannot_connect"

@@ -16,25 +16,34 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from .entity import DescriptionsCallback, GatewayEntityDescription
 
 
-class DeviceRuntime[DataT](ABC):
+class DeviceRuntime[DataT, CoordinatorT: DataUpdateCoordinator[Any]](ABC):
     """Everything one config entry of a device type holds while it is loaded.
 
     The shared platform modules ask it which entities to create; the entry's
     `runtime_data` is one of these.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: EnergyGatewaysConfigEntry,
+        coordinator: CoordinatorT,
+    ) -> None:
+        self._hass = hass
+        self._entry = entry
+        self._coordinator = coordinator
+        self._unique_id = str(entry.unique_id)
         self._description_listeners: dict[Platform, list[DescriptionsCallback]] = {}
 
     @property
-    @abstractmethod
-    def coordinator(self) -> DataUpdateCoordinator[DataT]:
+    def coordinator(self) -> CoordinatorT:
         """The coordinator holding the device's data."""
+        return self._coordinator
 
     @property
-    @abstractmethod
     def unique_id(self) -> str:
-        """Prefix of the unique ids of the entry's entities."""
+        """Prefix of the unique ids of the entry's entities (the entry's unique id)."""
+        return self._unique_id
 
     @abstractmethod
     def device_info(self, device: str) -> DeviceInfo:
@@ -98,7 +107,7 @@ class DeviceRuntime[DataT](ABC):
         """Diagnostics for the entry; secrets must already be redacted."""
 
 
-type EnergyGatewaysConfigEntry = ConfigEntry[DeviceRuntime[Any]]
+type EnergyGatewaysConfigEntry = ConfigEntry[DeviceRuntime[Any, Any]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,7 +117,7 @@ class DeviceType:
     key: str
     platforms: frozenset[Platform]
     async_setup: Callable[
-        [HomeAssistant, EnergyGatewaysConfigEntry], Awaitable[DeviceRuntime[Any]]
+        [HomeAssistant, EnergyGatewaysConfigEntry], Awaitable[DeviceRuntime[Any, Any]]
     ]
     """Connect, do the first refresh (raising ConfigEntryNotReady etc.), register
     the devices, and return the runtime; streams start later in async_start."""

@@ -33,7 +33,7 @@ def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
     )
 
 
-def _firmware_runtime(hass: HomeAssistant, device_id: str) -> DeviceRuntime[Any]:
+def _firmware_runtime(hass: HomeAssistant, device_id: str) -> DeviceRuntime[Any, Any]:
     """Return the loaded runtime owning the device, if it takes firmware files."""
     device = dr.async_get(hass).async_get(device_id)
     if device is None:

@@ -40,7 +40,7 @@ PLATFORMS = frozenset(
 )
 
 
-class BuzznRuntime(DeviceRuntime[BuzznData]):
+class BuzznRuntime(DeviceRuntime[BuzznData, BuzznCoordinator]):
     """A loaded BUZZN account entry."""
 
     def __init__(
@@ -49,26 +49,12 @@ class BuzznRuntime(DeviceRuntime[BuzznData]):
         entry: EnergyGatewaysConfigEntry,
         coordinator: BuzznCoordinator,
     ) -> None:
-        super().__init__()
-        self._hass = hass
-        self._entry = entry
-        self._coordinator = coordinator
-        self._unique_id = str(entry.unique_id)
+        super().__init__(hass, entry, coordinator)
         data = coordinator.data
         self._members: set[str] = set(data.members)
         self._appliances: set[str] = (
             set(data.disaggregation.appliances) if data.disaggregation else set()
         )
-
-    @property
-    def coordinator(self) -> BuzznCoordinator:
-        """The account's coordinator (live stream plus polling)."""
-        return self._coordinator
-
-    @property
-    def unique_id(self) -> str:
-        """The account's profile id."""
-        return self._unique_id
 
     def device_info(self, device: str) -> DeviceInfo:
         """Return a reference to the group device, or else the account device."""

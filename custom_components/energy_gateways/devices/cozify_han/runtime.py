@@ -60,7 +60,7 @@ DESCRIPTIONS: dict[Platform, Sequence[GatewayEntityDescription[HanData]]] = {
 }
 
 
-class HanRuntime(DeviceRuntime[HanData]):
+class HanRuntime(DeviceRuntime[HanData, HanCoordinator]):
     """A loaded HAN reader entry."""
 
     def __init__(
@@ -69,21 +69,7 @@ class HanRuntime(DeviceRuntime[HanData]):
         entry: EnergyGatewaysConfigEntry,
         coordinator: HanCoordinator,
     ) -> None:
-        super().__init__()
-        self._hass = hass
-        self._entry = entry
-        self._coordinator = coordinator
-        self._unique_id = str(entry.unique_id)
-
-    @property
-    def coordinator(self) -> HanCoordinator:
-        """The reader's push coordinator."""
-        return self._coordinator
-
-    @property
-    def unique_id(self) -> str:
-        """The reader's serial number (or MAC)."""
-        return self._unique_id
+        super().__init__(hass, entry, coordinator)
 
     def device_info(self, device: str) -> DeviceInfo:
         """Return a reference to the reader or meter device registered at setup."""

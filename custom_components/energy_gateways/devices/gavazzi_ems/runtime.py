@@ -39,7 +39,7 @@ LOAD_KEYS_TO_REDACT = {"ip", "serial"}
 PLATFORMS = frozenset({Platform.BINARY_SENSOR, Platform.SENSOR})
 
 
-class EmsRuntime(DeviceRuntime[EmsData]):
+class EmsRuntime(DeviceRuntime[EmsData, EmsCoordinator]):
     """A loaded EMS gateway entry."""
 
     def __init__(
@@ -48,24 +48,10 @@ class EmsRuntime(DeviceRuntime[EmsData]):
         entry: EnergyGatewaysConfigEntry,
         coordinator: EmsCoordinator,
     ) -> None:
-        super().__init__()
-        self._hass = hass
-        self._entry = entry
-        self._coordinator = coordinator
-        self._unique_id = str(entry.unique_id)
+        super().__init__(hass, entry, coordinator)
         self._configuration = coordinator.data.configuration
         self._firmware = coordinator.data.gateway.firmware
         self._signals = set(self._configuration.active_signals)
-
-    @property
-    def coordinator(self) -> EmsCoordinator:
-        """The gateway's polling coordinator."""
-        return self._coordinator
-
-    @property
-    def unique_id(self) -> str:
-        """The gateway's serial number."""
-        return self._unique_id
 
     def device_info(self, device: str) -> DeviceInfo:
         """Return a reference to the gateway or to one of its meters."""

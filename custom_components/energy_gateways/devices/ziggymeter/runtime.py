@@ -33,7 +33,7 @@ PLATFORMS = frozenset({Platform.SENSOR, Platform.UPDATE})
 STATUS_KEYS_TO_REDACT = {"ssid", "ip", "serial", "mac", "id"}
 
 
-class ZiggyRuntime(DeviceRuntime[ZiggyData]):
+class ZiggyRuntime(DeviceRuntime[ZiggyData, ZiggyCoordinator]):
     """A loaded ZiggyMeter entry."""
 
     def __init__(
@@ -42,24 +42,10 @@ class ZiggyRuntime(DeviceRuntime[ZiggyData]):
         entry: EnergyGatewaysConfigEntry,
         coordinator: ZiggyCoordinator,
     ) -> None:
-        super().__init__()
-        self._hass = hass
-        self._entry = entry
-        self._coordinator = coordinator
-        self._unique_id = str(entry.unique_id)
+        super().__init__(hass, entry, coordinator)
         self._keys = status_keys(coordinator.data)
         self._firmware = _firmware(coordinator.data)
         self.uploader = FirmwareUploader(coordinator)
-
-    @property
-    def coordinator(self) -> ZiggyCoordinator:
-        """The reader's polling coordinator."""
-        return self._coordinator
-
-    @property
-    def unique_id(self) -> str:
-        """The entry's unique id."""
-        return self._unique_id
 
     def device_info(self, device: str) -> DeviceInfo:
         """Return a reference to the reader (the entry's only device)."""
