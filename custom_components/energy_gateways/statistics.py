@@ -401,19 +401,24 @@ async def async_backfill_sensor(
     if not data:
         return 0
     async_import_statistics(
-        hass,
-        StatisticMetaData(
-            has_sum=True,
-            mean_type=metadata["mean_type"],
-            name=metadata["name"],
-            source="recorder",
-            statistic_id=entity_id,
-            unit_class=metadata["unit_class"],
-            unit_of_measurement=unit,
-        ),
-        data[::-1],
+        hass, _sensor_metadata(entity_id, metadata, has_sum=True), data[::-1]
     )
     return len(data)
+
+
+def _sensor_metadata(
+    entity_id: str, metadata: StatisticMetaData, *, has_sum: bool
+) -> StatisticMetaData:
+    """Return the metadata of a sensor's own statistic, as the recorder keeps it."""
+    return StatisticMetaData(
+        has_sum=has_sum,
+        mean_type=metadata["mean_type"],
+        name=metadata["name"],
+        source="recorder",
+        statistic_id=entity_id,
+        unit_class=metadata["unit_class"],
+        unit_of_measurement=metadata["unit_of_measurement"],
+    )
 
 
 async def async_backfill_sensor_means(
@@ -445,15 +450,7 @@ async def async_backfill_sensor_means(
         return 0
     async_import_statistics(
         hass,
-        StatisticMetaData(
-            has_sum=False,
-            mean_type=metadata["mean_type"],
-            name=metadata["name"],
-            source="recorder",
-            statistic_id=entity_id,
-            unit_class=metadata["unit_class"],
-            unit_of_measurement=unit,
-        ),
+        _sensor_metadata(entity_id, metadata, has_sum=False),
         [
             StatisticData(
                 start=start,
