@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 from aiohttp import hdrs, web
 
 from . import tls
+from .secrets import remember
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -545,3 +546,50 @@ class DeviceServer(ABC):
         await send_now(request, response)
         self._drop_connections()
         return response
+
+
+class SessionTokens(dict[str, float]):
+    """Opaque session tokens a device issued, each with its expiry (epoch s).
+
+    A revoked token is removed; an expired one stays with an expiry in the past.
+    """
+
+    def issue(self, token: str, lifetime: float) -> str:
+        """Store a new token valid for `lifetime` seconds (a secret: remembered)."""
+        self[token] = time.time() + lifetime
+        remember(token)
+        return token
+
+    def valid(self, token: str) -> bool:
+        """Whether the token was issued, is not revoked and has not expired."""
+        expiry = self.get(token)
+        return expiry is not None and expiry > time.time()
+
+    def expire_all(self) -> None:
+        """Let every token issued so far expire now."""
+        for token in self:
+            self[token] = -math.inf
+
+
+class AccountServer(DeviceServer):
+    """A device with one account that logs in for session tokens."""
+
+    password: str
+
+    def __init__(self, password: str) -> None:
+        super().__init__()
+        self.password = password
+        remember(password)
+        self._tokens = SessionTokens()
+
+    def change_password(self, password: str) -> None:
+        """Accept only ``password`` from now on; every issued token is revoked."""
+        if not password:
+            raise ValueError("password must not be empty")
+        self.password = password
+        remember(password)
+        self._tokens.clear()
+
+    def expire_tokens_now(self) -> None:
+        """Every token issued so far answers 401 from now on; a new login works."""
+        self._tokens.expire_all()

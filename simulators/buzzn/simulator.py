@@ -29,7 +29,7 @@ from custom_components.energy_gateways.transport.socketio import (
 
 from ..params import check_durations
 from ..secrets import remember
-from ..server import DeviceServer, Handler, send_truncated
+from ..server import AccountServer, Handler, send_truncated
 from .data import (
     DAY,
     NEW_APPLIANCE,
@@ -216,7 +216,7 @@ class _LiveClient:
         self.closing = False
 
 
-class BuzznSimulator(DeviceServer):
+class BuzznSimulator(AccountServer):
     """A simulated BUZZN broker (the myBUZZN app's backend) over plain HTTP.
 
     ``variant`` ``document`` serves everything in the API document;
@@ -262,10 +262,9 @@ class BuzznSimulator(DeviceServer):
             },
             {"ping_grace": ping_grace},
         )
-        super().__init__()
+        super().__init__(password)
         self.variant = variant
         self.email = email
-        self.password = password
         self.session_lifetime = lifetime
         """Seconds a new session token stays valid."""
         self.live_interval = live_interval
@@ -320,7 +319,6 @@ class BuzznSimulator(DeviceServer):
             Household(1.3, 1.5e15, 2.0),
         )
         self.producers = (Producer(8000.0, 1.2e14), Producer(5000.0, 0.8e14))
-        self._tokens: dict[str, float] = {}
         self._faults: dict[BuzznFault, dict[str, Any]] = {}
         self._clients: set[_LiveClient] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -442,22 +440,9 @@ class BuzznSimulator(DeviceServer):
 
     # ---- accounts and sessions ---------------------------------------------------
 
-    def change_password(self, password: str) -> None:
-        """Accept only ``password`` from now on; every issued token is revoked."""
-        if not password:
-            raise ValueError("password must not be empty")
-        self.password = password
-        remember(password)
-        self._tokens.clear()
-
     def expire_sessions_now(self) -> None:
         """Every token issued so far answers 401 from now on; a new login works."""
-        for token in self._tokens:
-            self._tokens[token] = -math.inf
-
-    def expire_tokens_now(self) -> None:
-        """Expire every session (the shared name of :meth:`expire_sessions_now`)."""
-        self.expire_sessions_now()
+        self.expire_tokens_now()
 
     def issue_token(self, lifetime: float | None = None) -> str:
         """Return a valid session token without a login (a JWT-looking string)."""
@@ -475,9 +460,7 @@ class BuzznSimulator(DeviceServer):
         }
         payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
         token = f"{header}.{payload}.{_b64url(secrets.token_bytes(32))}"
-        remember(token)
-        self._tokens[token] = expires
-        return token
+        return self._tokens.issue(token, expires - now)
 
     # ---- faults ------------------------------------------------------------------
 

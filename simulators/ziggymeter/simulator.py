@@ -15,8 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from ..params import check_durations
-from ..secrets import remember
-from ..server import DeviceServer, Handler, json_error, send_now, send_truncated
+from ..server import AccountServer, Handler, json_error, send_now, send_truncated
 from .data import DAY, House, image_version, phase_voltage
 from .faults import ZiggyFault, parse_fault, validate_params
 
@@ -88,7 +87,7 @@ def _new_token() -> str:
     return "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
 
 
-class ZiggySimulator(DeviceServer):
+class ZiggySimulator(AccountServer):
     """A simulated ZiggyMeter serving its REST API over HTTPS only.
 
     ``power`` ``usb`` listens all the time; ``battery`` runs a duty cycle of
@@ -133,10 +132,8 @@ class ZiggySimulator(DeviceServer):
             },
             {"reboot_seconds": reboot_seconds},
         )
-        super().__init__()
+        super().__init__(password)
         self.username = username
-        self.password = password
-        remember(password)
         self.login_paths = login_paths
         """Which login paths answer: ``both``, ``api`` or ``legacy``."""
         self.token_lifetime = token_lifetime
@@ -165,7 +162,6 @@ class ZiggySimulator(DeviceServer):
         self.uploads: list[OtaUpload] = []
         """Every OTA upload attempt, oldest first."""
         self._house = House(phases, solar=export, digits=0 if integers else 1)
-        self._tokens: dict[str, float] = {}
         self._faults: dict[ZiggyFault, dict[str, Any]] = {}
         self._served_import: float | None = None
         self._boot_time = time.time()
@@ -385,26 +381,10 @@ class ZiggySimulator(DeviceServer):
 
     # ---- accounts and tokens -----------------------------------------------------
 
-    def change_password(self, password: str) -> None:
-        """Accept only ``password`` from now on; every issued token is revoked."""
-        if not password:
-            raise ValueError("password must not be empty")
-        self.password = password
-        remember(password)
-        self._tokens.clear()
-
-    def expire_tokens_now(self) -> None:
-        """Every token issued so far answers 401 from now on; a new login works."""
-        for token in self._tokens:
-            self._tokens[token] = -math.inf
-
     def issue_token(self, lifetime: float | None = None) -> str:
         """Return a valid token without a login (``lifetime`` s, default token_lifetime)."""
-        token = _new_token()
         lifetime = self.token_lifetime if lifetime is None else lifetime
-        self._tokens[token] = time.time() + lifetime
-        remember(token)
-        return token
+        return self._tokens.issue(_new_token(), lifetime)
 
     def _token(self, request: web.Request) -> str | None:
         """Return the request's valid Bearer token, or None."""
@@ -412,10 +392,7 @@ class ZiggySimulator(DeviceServer):
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             return None
-        expiry = self._tokens.get(token)
-        if expiry is None or expiry <= time.time():
-            return None
-        return token
+        return token if self._tokens.valid(token) else None
 
     # ---- faults ----------------------------------------------------------------
 
