@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 import asyncio
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -60,6 +60,27 @@ def update_failed(err: GatewayError, host: str) -> UpdateFailed:
         translation_key=key,
         translation_placeholders={"host": host, "error": str(err)},
     )
+
+
+async def read_or_keep[T](
+    read: Awaitable[T],
+    previous: T,
+    *,
+    reraise: tuple[type[GatewayError], ...] = (),
+) -> T:
+    """Await a read that must not fail its caller; on failure keep `previous`.
+
+    A failure is logged at debug level only (the data it would refresh stays as
+    it was). Errors of the `reraise` kinds (e.g. refused credentials, which need
+    the user) are raised.
+    """
+    try:
+        return await read
+    except reraise:
+        raise
+    except GatewayError as err:
+        LOGGER.debug("Optional read failed: %s", err)
+        return previous
 
 
 def polling_error(

@@ -20,12 +20,12 @@ from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant
 
 from ...const import LOGGER
-from ...coordinator import PushCoordinator, polling_error
+from ...coordinator import PushCoordinator, polling_error, read_or_keep
 from ...runtime import EnergyGatewaysConfigEntry
 from ...statistics import HistoryImporter
 from ...totals import MonotonicTotals
 from ...transport.errors import GatewayError, InvalidAuth
-from .client import BuzznClient, FeatureAbsent
+from .client import BuzznClient
 from .data import BuzznData, MemberValues
 from .history import async_import_history
 from .live import ALIVE, socketio_messages, websocket_messages
@@ -96,23 +96,19 @@ class BuzznCoordinator(PushCoordinator[BuzznData, LiveMessage]):
         """Read what is due; a failed or absent read keeps the last values."""
         client = self.client
         if self._due("slow", SLOW_INTERVAL, force):
-            data.saving = await _optional(client.get_individual_saving(), data.saving)
-            data.community = await _optional(
-                client.get_community_saving(), data.community
-            )
-            data.per_capita = await _optional(client.get_per_capita(), data.per_capita)
-            data.disaggregation = await _optional(
+            data.saving = await _kept(client.get_individual_saving(), data.saving)
+            data.community = await _kept(client.get_community_saving(), data.community)
+            data.per_capita = await _kept(client.get_per_capita(), data.per_capita)
+            data.disaggregation = await _kept(
                 client.get_individual_disaggregation(), data.disaggregation
             )
         if self._due("hourly", PROFILE_INTERVAL, force):
             if not force:
-                data.profile = await _optional(client.get_profile(), data.profile)
-            data.challenges = await _optional(client.get_challenges(), data.challenges)
-            data.hints = await _optional(client.get_hints(), data.hints)
+                data.profile = await _kept(client.get_profile(), data.profile)
+            data.challenges = await _kept(client.get_challenges(), data.challenges)
+            data.hints = await _kept(client.get_hints(), data.hints)
         if force or data.challenge is not None:
-            data.challenge = await _optional(
-                client.get_challenge_status(), data.challenge
-            )
+            data.challenge = await _kept(client.get_challenge_status(), data.challenge)
 
     async def async_poll(self, _now: datetime | None = None) -> None:
         """Read the polled data that is due; publish it."""
@@ -133,16 +129,14 @@ class BuzznCoordinator(PushCoordinator[BuzznData, LiveMessage]):
     async def async_refresh_challenges(self) -> None:
         """Read the challenge list and status now (after a start or a quit)."""
         data = self.data
-        data.challenges = await _optional(self.client.get_challenges(), data.challenges)
-        data.challenge = await _optional(
-            self.client.get_challenge_status(), data.challenge
-        )
+        data.challenges = await _kept(self.client.get_challenges(), data.challenges)
+        data.challenge = await _kept(self.client.get_challenge_status(), data.challenge)
         self.async_publish_if_up()
 
     async def async_refresh_hints(self) -> None:
         """Read the hints now (after one was marked read)."""
         data = self.data
-        data.hints = await _optional(self.client.get_hints(), data.hints)
+        data.hints = await _kept(self.client.get_hints(), data.hints)
         self.async_publish_if_up()
 
     def _async_open_stream(self, transport: str) -> AsyncGenerator[LiveMessage]:
@@ -191,17 +185,6 @@ class BuzznCoordinator(PushCoordinator[BuzznData, LiveMessage]):
         self.async_publish()
 
 
-async def _optional[T](read: Awaitable[T], previous: T) -> T:
-    """Await a read; keep `previous` when it fails or the feature is absent.
-
-    A refused login (InvalidAuth) is raised: it needs the user.
-    """
-    try:
-        return await read
-    except FeatureAbsent:
-        return previous
-    except InvalidAuth:
-        raise
-    except GatewayError as err:
-        LOGGER.debug("Optional read failed: %s", err)
-        return previous
+def _kept[T](read: Awaitable[T], previous: T) -> Awaitable[T]:
+    """Read, keeping `previous` on failure; a refused login is raised (reauth)."""
+    return read_or_keep(read, previous, reraise=(InvalidAuth,))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 import time
@@ -16,7 +16,7 @@ from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from ...const import DOMAIN, LOGGER
-from ...coordinator import PushCoordinator, update_failed
+from ...coordinator import PushCoordinator, read_or_keep, update_failed
 from ...repairs import async_create_reboot_issue, async_delete_reboot_issue
 from ...statistics import HistoryImporter
 from ...totals import MonotonicTotals
@@ -82,7 +82,7 @@ class HanCoordinator(PushCoordinator[HanData, HanMessage]):
             )
         data = self.data if self.data is not None else HanData(info=info)
         self._apply_info(data, info)
-        meter = await _optional(self.client.get_meter())
+        meter = await read_or_keep(self.client.get_meter(), None)
         if meter is not None:
             data.meter = self._guard(meter)
         await self._async_read_slow_data(data)
@@ -92,11 +92,11 @@ class HanCoordinator(PushCoordinator[HanData, HanMessage]):
         """Re-read what changes rarely or is not pushed; failures keep old values."""
         client = self.client
         identity, firmware, configuration, ota, definitions, _ = await asyncio.gather(
-            _optional(client.get_meter_identity()),
-            _optional(client.get_firmware()),
-            _optional(client.get_configuration()),
-            _optional(client.get_ota()),
-            _optional(client.get_definitions()),
+            read_or_keep(client.get_meter_identity(), None),
+            read_or_keep(client.get_firmware(), None),
+            read_or_keep(client.get_configuration(), None),
+            read_or_keep(client.get_ota(), None),
+            read_or_keep(client.get_definitions(), None),
             self._async_read_unpushed(data),
         )
         data.identity = identity or data.identity
@@ -109,9 +109,9 @@ class HanCoordinator(PushCoordinator[HanData, HanMessage]):
         """Read health, prices and estimated costs; True if any arrived."""
         client = self.client
         health, prices, compact = await asyncio.gather(
-            _optional(client.get_health()),
-            _optional(client.get_prices()),
-            _optional(client.get_data()),
+            read_or_keep(client.get_health(), None),
+            read_or_keep(client.get_prices(), None),
+            read_or_keep(client.get_data(), None),
         )
         if health is not None:
             self._apply_health(data, health)
@@ -146,7 +146,7 @@ class HanCoordinator(PushCoordinator[HanData, HanMessage]):
         if result.reboot_required:
             self._reboot_required_since = time.monotonic()
             async_create_reboot_issue(self.hass, self.config_entry)
-        configuration = await _optional(self.client.get_configuration())
+        configuration = await read_or_keep(self.client.get_configuration(), None)
         if configuration is not None:
             self.data.configuration = configuration
             self.async_publish()
@@ -284,12 +284,3 @@ class HanCoordinator(PushCoordinator[HanData, HanMessage]):
             or abs(boot_time - data.boot_time) > _BOOT_TIME_TOLERANCE
         ):
             data.boot_time = boot_time
-
-
-async def _optional[T](request: Awaitable[T]) -> T | None:
-    """Await a read whose failure must not fail the caller."""
-    try:
-        return await request
-    except GatewayError as err:
-        LOGGER.debug("Optional read failed: %s", err)
-        return None
