@@ -52,6 +52,7 @@ class BuzznRuntime(DeviceRuntime[BuzznData, BuzznCoordinator]):
         super().__init__(hass, entry, coordinator)
         data = coordinator.data
         self._members: set[str] = set(data.members)
+        self._disaggregation = data.disaggregation
         self._appliances: set[str] = (
             set(data.disaggregation.appliances) if data.disaggregation else set()
         )
@@ -92,16 +93,24 @@ class BuzznRuntime(DeviceRuntime[BuzznData, BuzznCoordinator]):
 
     @callback
     def _async_follow(self) -> None:
+        """Add sensors for members and appliances seen for the first time.
+
+        Runs on every live message: members only ever join the map, so a new
+        one shows as a larger map; appliances change with a new disaggregation.
+        """
         data = self._coordinator.data
-        if added := set(data.members) - self._members:
+        if len(data.members) != len(self._members):
+            added = set(data.members) - self._members
             self._members |= added
             self.async_announce(Platform.SENSOR, member_sensors(added))
-        appliances = (
-            set(data.disaggregation.appliances) if data.disaggregation else set()
-        )
-        if added := appliances - self._appliances:
-            self._appliances |= added
-            self.async_announce(Platform.SENSOR, appliance_sensors(added))
+        disaggregation = data.disaggregation
+        if disaggregation is not self._disaggregation:
+            self._disaggregation = disaggregation
+            if disaggregation is not None and (
+                added := set(disaggregation.appliances) - self._appliances
+            ):
+                self._appliances |= added
+                self.async_announce(Platform.SENSOR, appliance_sensors(added))
 
     async def async_update_profile(self, **changes: float) -> None:
         """Write flat size or inhabitants; the profile is read back."""
