@@ -13,14 +13,16 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from simulators.buzzn import BuzznFault, BuzznSimulator
 
 from ..buzzn.conftest import ACCOUNT, EMAIL, PASSWORD, buzzn_entry_for
-from .matrix import Fault, FaultKind, Outcome, Rig, Skip
+from .matrix import Fault, FaultKind, Outcome, Skip
+from .push import PushRig
 
 
-class BuzznRig(Rig):
+class BuzznRig(PushRig):
     """A server pushing the group's live values every 20 s over a WebSocket."""
 
     device_type = "buzzn"
     interval = 20.0
+    faults_enum = BuzznFault
 
     def __init__(self) -> None:
         self.simulator = BuzznSimulator(
@@ -47,28 +49,9 @@ class BuzznRig(Rig):
     def updates(self, entry: MockConfigEntry) -> int:
         return int(entry.runtime_data.coordinator.stats.messages)
 
-    def _on(self, fault: BuzznFault, **params: object) -> None:
-        self.simulator.set_fault(fault, **params)
-
-    def _off(self, fault: BuzznFault) -> None:
-        self.simulator.clear_fault(fault)
-
-    def _drop_with(self, fault: BuzznFault, **params: object) -> None:
-        """Switch a fault on and drop the stream, so reconnects meet it."""
-        self._on(fault, **params)
-        self.simulator.drop_streams()
-
     def _password_changed(self) -> None:
         self.simulator.change_password("changed-on-the-server")
         self.simulator.drop_streams()
-
-    def _switched(self, fault: BuzznFault, updates: int = 1) -> Fault:
-        return Fault(
-            start=lambda: self._on(fault),
-            end=lambda: self._off(fault),
-            lasts_updates=updates,
-            outcome=Outcome.STEADY,
-        )
 
     def faults(self) -> Mapping[FaultKind, Fault | Skip]:
         sim = self.simulator
@@ -76,26 +59,15 @@ class BuzznRig(Rig):
             FaultKind.STREAM_DROPPED: Fault(
                 start=sim.drop_streams, outcome=Outcome.RECOVERS, max_unavailable=2
             ),
-            FaultKind.STREAM_STALLS: Fault(
-                start=lambda: self._on(BuzznFault.STALL_STREAM),
-                end=lambda: self._off(BuzznFault.STALL_STREAM),
-                lasts=90,
-                outcome=Outcome.GOES_UNAVAILABLE,
+            FaultKind.STREAM_STALLS: self.stalls(lasts=90),
+            FaultKind.SERVER_ERRORS: self.met_on_reconnect(
+                "http_error", lasts=30, status=503
             ),
-            FaultKind.SERVER_ERRORS: Fault(
-                start=lambda: self._drop_with(BuzznFault.HTTP_ERROR, status=503),
-                end=lambda: self._off(BuzznFault.HTTP_ERROR),
-                lasts=30,
-                outcome=Outcome.RECOVERS,
-            ),
-            FaultKind.SLOW_ANSWERS: Fault(
-                start=lambda: self._drop_with(BuzznFault.SLOW_RESPONSE, seconds=40.0),
-                end=lambda: self._off(BuzznFault.SLOW_RESPONSE),
-                lasts=60,
-                outcome=Outcome.RECOVERS,
+            FaultKind.SLOW_ANSWERS: self.met_on_reconnect(
+                "slow_response", lasts=60, seconds=40.0
             ),
             FaultKind.UNAUTHORIZED: Fault(
-                start=lambda: self._drop_with(BuzznFault.UNAUTHORIZED_ONCE),
+                start=lambda: self.drop_with("unauthorized_once"),
                 lasts_updates=2,
                 outcome=Outcome.RECOVERS,
                 max_unavailable=2,
@@ -106,16 +78,14 @@ class BuzznRig(Rig):
             FaultKind.PASSWORD_CHANGED: Fault(
                 start=self._password_changed, lasts_updates=0, outcome=Outcome.REAUTH
             ),
-            FaultKind.MALFORMED_JSON: self._switched(BuzznFault.MALFORMED_JSON),
-            FaultKind.TRUNCATED: self._switched(BuzznFault.TRUNCATED_BODY),
-            FaultKind.UNKNOWN_CONTENT: self._switched(BuzznFault.EXTRA_FIELDS, 3),
-            FaultKind.NUMBERS_AS_STRINGS: self._switched(
-                BuzznFault.NUMBERS_AS_STRINGS, 3
-            ),
-            FaultKind.MISSING_FIELD: self._switched(BuzznFault.MISSING_FIELD, 3),
+            FaultKind.MALFORMED_JSON: self.switched("malformed_json", 1),
+            FaultKind.TRUNCATED: self.switched("truncated_body", 1),
+            FaultKind.UNKNOWN_CONTENT: self.switched("extra_fields", 3),
+            FaultKind.NUMBERS_AS_STRINGS: self.switched("numbers_as_strings", 3),
+            FaultKind.MISSING_FIELD: self.switched("missing_field", 3),
             FaultKind.COUNTER_GLITCH: Fault(
-                start=lambda: self._on(BuzznFault.GLITCH_COUNTER, mode="zero"),
-                end=lambda: self._on(BuzznFault.GLITCH_COUNTER, mode="backwards"),
+                start=lambda: self.on("glitch_counter", mode="zero"),
+                end=lambda: self.on("glitch_counter", mode="backwards"),
                 lasts_updates=1,
                 outcome=Outcome.STEADY,
             ),
@@ -136,9 +106,7 @@ class BuzznRig(Rig):
             ),
             # A server without the plain WebSocket: the stream moves to Socket.IO.
             FaultKind.API_GONE: Fault(
-                start=lambda: self._drop_with(
-                    BuzznFault.HTTP_ERROR, status=404, path="/live"
-                ),
+                start=lambda: self.drop_with("http_error", status=404, path="/live"),
                 lasts=60,
                 outcome=Outcome.RECOVERS,
                 max_unavailable=2,

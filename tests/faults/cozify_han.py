@@ -9,16 +9,18 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from simulators.cozify_han import HanFault, HanSimulator
 
 from ..cozify_han.conftest import MAC, METER, NAME, SERIAL, han_entry_for
-from .matrix import Fault, FaultKind, Outcome, Rig, Skip
+from .matrix import Fault, FaultKind, Outcome, Skip
+from .push import PushRig
 
 NO_ACCOUNT = "the reader's local API has no account: reads need no token or password"
 
 
-class HanRig(Rig):
+class HanRig(PushRig):
     """A reader pushing a meter reading every 10 s over its WebSocket."""
 
     device_type = "cozify_han"
     interval = 10.0
+    faults_enum = HanFault
 
     def __init__(self) -> None:
         self.simulator = HanSimulator(
@@ -45,11 +47,6 @@ class HanRig(Rig):
     def updates(self, entry: MockConfigEntry) -> int:
         return int(entry.runtime_data.coordinator.stats.messages)
 
-    def _drop_with(self, fault: HanFault, **params: object) -> None:
-        """Switch a fault on and drop the stream, so reconnects meet it."""
-        self.simulator.set_fault(fault, **params)
-        self.simulator.drop_streams()
-
     def _glitch(self, mode: str) -> None:
         self.simulator.set_fault(HanFault.GLITCH_COUNTER, mode=mode, field="ic")
 
@@ -64,25 +61,13 @@ class HanRig(Rig):
             FaultKind.STREAM_DROPPED: Fault(
                 start=sim.drop_streams, outcome=Outcome.RECOVERS, max_unavailable=2
             ),
-            FaultKind.STREAM_STALLS: Fault(
-                start=lambda: sim.set_fault(HanFault.STALL_STREAM),
-                end=lambda: sim.clear_fault(HanFault.STALL_STREAM),
-                lasts=45,
-                outcome=Outcome.GOES_UNAVAILABLE,
+            FaultKind.STREAM_STALLS: self.stalls(lasts=45),
+            FaultKind.SERVER_ERRORS: self.met_on_reconnect(
+                "http_error", lasts=20, status=503
             ),
-            FaultKind.SERVER_ERRORS: Fault(
-                start=lambda: self._drop_with(HanFault.HTTP_ERROR, status=503),
-                end=lambda: sim.clear_fault(HanFault.HTTP_ERROR),
-                lasts=20,
-                outcome=Outcome.RECOVERS,
-            ),
-            FaultKind.SLOW_ANSWERS: Fault(
-                start=lambda: self._drop_with(HanFault.SLOW_RESPONSE, seconds=40.0),
-                end=lambda: sim.clear_fault(HanFault.SLOW_RESPONSE),
-                lasts=60,
-                outcome=Outcome.RECOVERS,
-                # The stream is not slow: readings show while REST reads wait.
-                max_unavailable=2,
+            # The stream is not slow: readings show while REST reads wait.
+            FaultKind.SLOW_ANSWERS: self.met_on_reconnect(
+                "slow_response", lasts=60, max_unavailable=2, seconds=40.0
             ),
             FaultKind.UNAUTHORIZED: Skip(NO_ACCOUNT),
             FaultKind.TOKEN_EXPIRES_EARLY: Skip(NO_ACCOUNT),
@@ -138,7 +123,7 @@ class HanRig(Rig):
             ),
             # Firmware without the WebSocket: the stream moves to server-sent events.
             FaultKind.API_GONE: Fault(
-                start=lambda: self._drop_with(HanFault.REFUSE_WEBSOCKET),
+                start=lambda: self.drop_with("refuse_websocket"),
                 lasts=30,
                 outcome=Outcome.RECOVERS,
                 max_unavailable=2,

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum, StrEnum, auto
-from typing import Any
+from typing import Any, Protocol
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE
@@ -149,6 +149,43 @@ class Rig(ABC):
 
     async def after_tick(self, hass: HomeAssistant) -> None:  # noqa: B027
         """Let the device's work for the new time finish (optional)."""
+
+
+class FaultSwitches(Protocol):
+    """A simulator whose faults are switched by name (every simulator here)."""
+
+    def set_fault(self, fault: Any, **params: Any) -> None:
+        """Switch a fault on."""
+
+    def clear_fault(self, fault: Any) -> None:
+        """Switch a fault off."""
+
+
+class SwitchedRig(Rig):
+    """A rig whose faults are the simulator's switches of the shared vocabulary."""
+
+    simulator: FaultSwitches
+    faults_enum: type[StrEnum]
+    """The simulator's fault switches (`http_error`, `slow_response`, ...)."""
+
+    def on(self, name: str, **params: object) -> None:
+        """Switch a fault on by its shared name."""
+        self.simulator.set_fault(self.faults_enum(name), **params)
+
+    def off(self, name: str) -> None:
+        """Switch a fault off by its shared name."""
+        self.simulator.clear_fault(self.faults_enum(name))
+
+    def switched(
+        self, name: str, lasts_updates: int, outcome: Outcome = Outcome.STEADY
+    ) -> Fault:
+        """A fault that is on for `lasts_updates` update cycles, then off."""
+        return Fault(
+            start=lambda: self.on(name),
+            end=lambda: self.off(name),
+            lasts_updates=lasts_updates,
+            outcome=outcome,
+        )
 
 
 LONG_RUNNING_PREFIX = f"{DOMAIN} stream"

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping
-from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
@@ -20,21 +19,15 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.energy_gateways.const import DOMAIN
 from custom_components.energy_gateways.transport.tls import format_fingerprint
 
-from .matrix import Fault, FaultKind, Outcome, Rig, Skip
+from .matrix import Fault, FaultKind, FaultSwitches, Outcome, Skip, SwitchedRig
 
 POLLED = "polled over REST: there is no stream"
 
 
-class PolledSimulator(Protocol):
+class PolledSimulator(FaultSwitches, Protocol):
     """What the row needs from a simulator (EMS and ZiggyMeter have it)."""
 
     certificate_sha256: str | None
-
-    def set_fault(self, fault: Any, **params: Any) -> None:
-        """Switch a fault on."""
-
-    def clear_fault(self, fault: Any) -> None:
-        """Switch a fault off."""
 
     def expire_tokens_now(self) -> None:
         """Make every issued token answer 401."""
@@ -55,12 +48,10 @@ class PolledSimulator(Protocol):
         """Serve a new self-signed certificate."""
 
 
-class PolledRig(Rig):
+class PolledRig(SwitchedRig):
     """A device over HTTPS with a pinned self-signed certificate, polled."""
 
     simulator: PolledSimulator
-    faults_enum: type[StrEnum]
-    """The simulator's fault switches (named as in the shared vocabulary)."""
     slow_lasts: float
     """Seconds the slow answers last (several polls, each timing out)."""
 
@@ -70,26 +61,6 @@ class PolledRig(Rig):
 
     def updates(self, entry: MockConfigEntry) -> int:
         return int(entry.runtime_data.coordinator.polls)
-
-    def fault(self, name: str) -> StrEnum:
-        """The simulator's switch of a shared fault name."""
-        return self.faults_enum(name)
-
-    def on(self, name: str, **params: object) -> None:
-        """Switch a shared fault on."""
-        self.simulator.set_fault(self.fault(name), **params)
-
-    def off(self, name: str) -> None:
-        """Switch a shared fault off."""
-        self.simulator.clear_fault(self.fault(name))
-
-    def _switched(self, name: str, lasts_updates: int, outcome: Outcome) -> Fault:
-        return Fault(
-            start=lambda: self.on(name),
-            end=lambda: self.off(name),
-            lasts_updates=lasts_updates,
-            outcome=outcome,
-        )
 
     async def _new_fingerprint_shown(self, hass: HomeAssistant) -> None:
         """The reauth flow shows the certificate the device presents now."""
@@ -136,17 +107,11 @@ class PolledRig(Rig):
                 lasts_updates=1,
                 outcome=Outcome.REAUTH,
             ),
-            FaultKind.MALFORMED_JSON: self._switched(
-                "malformed_json", 1, Outcome.STEADY
-            ),
-            FaultKind.TRUNCATED: self._switched("truncated_body", 1, Outcome.STEADY),
-            FaultKind.UNKNOWN_CONTENT: self._switched(
-                "extra_fields", 3, Outcome.STEADY
-            ),
-            FaultKind.NUMBERS_AS_STRINGS: self._switched(
-                "numbers_as_strings", 3, Outcome.STEADY
-            ),
-            FaultKind.MISSING_FIELD: self._switched("missing_field", 3, Outcome.STEADY),
+            FaultKind.MALFORMED_JSON: self.switched("malformed_json", 1),
+            FaultKind.TRUNCATED: self.switched("truncated_body", 1),
+            FaultKind.UNKNOWN_CONTENT: self.switched("extra_fields", 3),
+            FaultKind.NUMBERS_AS_STRINGS: self.switched("numbers_as_strings", 3),
+            FaultKind.MISSING_FIELD: self.switched("missing_field", 3),
             FaultKind.COUNTER_GLITCH: Fault(
                 start=lambda: self.on("glitch_counter", mode="zero"),
                 end=lambda: self.on("glitch_counter", mode="backwards"),
