@@ -19,6 +19,12 @@ from homeassistant.components.recorder.statistics import (
     statistics_during_period,
 )
 from homeassistant.config_entries import SOURCE_USER, ConfigEntry
+from homeassistant.const import (
+    CONF_HOST,
+    CONF_PASSWORD,
+    CONF_USERNAME,
+    CONF_VERIFY_SSL,
+)
 from homeassistant.core import (
     Event,
     EventStateChangedData,
@@ -301,3 +307,15 @@ async def start_device_flow(hass: HomeAssistant, device_type: str) -> str:
     assert result["step_id"] == device_type
     assert result["errors"] in ({}, None)
     return result["flow_id"]
+
+
+def account_form(
+    host: str, username: str, password: str, *, verify: bool = True
+) -> dict[str, Any]:
+    """What a user types into a device's address-and-account form (trust.py)."""
+    return {
+        CONF_HOST: host,
+        CONF_USERNAME: username,
+        CONF_PASSWORD: password,
+        CONF_VERIFY_SSL: verify,
+    }

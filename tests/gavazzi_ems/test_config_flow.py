@@ -37,7 +37,7 @@ from custom_components.energy_gateways.transport.http import base_url
 from custom_components.energy_gateways.trust import CONF_FINGERPRINT
 from simulators.gavazzi_ems import EmsFault, EmsSimulator
 
-from ..conftest import GatewayThread, start_device_flow
+from ..conftest import GatewayThread, account_form, start_device_flow
 from .conftest import PASSWORD, SERIAL, TITLE, USERNAME, ems_entry_for
 
 FLOW = "custom_components.energy_gateways.trust"
@@ -53,12 +53,7 @@ def _colons(sha256_hex: str) -> str:
 def _form(
     host: str, *, password: str = PASSWORD, verify: bool = True
 ) -> dict[str, Any]:
-    return {
-        CONF_HOST: host,
-        CONF_USERNAME: USERNAME,
-        CONF_PASSWORD: password,
-        CONF_VERIFY_SSL: verify,
-    }
+    return account_form(host, USERNAME, password, verify=verify)
 
 
 async def _start_ems_form(hass: HomeAssistant) -> str:

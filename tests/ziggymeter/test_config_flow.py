@@ -28,7 +28,7 @@ from custom_components.energy_gateways.trust import CONF_FINGERPRINT
 from simulators.gavazzi_ems import EmsSimulator
 from simulators.ziggymeter import ZiggySimulator
 
-from ..conftest import GatewayThread, start_device_flow
+from ..conftest import GatewayThread, account_form, start_device_flow
 from .conftest import PASSWORD, TITLE, USERNAME, host_of, ziggy_entry_for
 
 IDENTIFIER = "ZM-00C0FFEE"
@@ -37,12 +37,7 @@ IDENTIFIER = "ZM-00C0FFEE"
 def _form(
     host: str, *, password: str = PASSWORD, verify: bool = True
 ) -> dict[str, Any]:
-    return {
-        CONF_HOST: host,
-        CONF_USERNAME: USERNAME,
-        CONF_PASSWORD: password,
-        CONF_VERIFY_SSL: verify,
-    }
+    return account_form(host, USERNAME, password, verify=verify)
 
 
 async def _start(hass: HomeAssistant) -> str:
