@@ -78,17 +78,7 @@ class BuzznRig(PushRig):
             FaultKind.PASSWORD_CHANGED: Fault(
                 start=self._password_changed, lasts_updates=0, outcome=Outcome.REAUTH
             ),
-            FaultKind.MALFORMED_JSON: self.switched("malformed_json", 1),
-            FaultKind.TRUNCATED: self.switched("truncated_body", 1),
-            FaultKind.UNKNOWN_CONTENT: self.switched("extra_fields", 3),
-            FaultKind.NUMBERS_AS_STRINGS: self.switched("numbers_as_strings", 3),
-            FaultKind.MISSING_FIELD: self.switched("missing_field", 3),
-            FaultKind.COUNTER_GLITCH: Fault(
-                start=lambda: self.on("glitch_counter", mode="zero"),
-                end=lambda: self.on("glitch_counter", mode="backwards"),
-                lasts_updates=1,
-                outcome=Outcome.STEADY,
-            ),
+            **self.content_faults(),
             FaultKind.REBOOT: Fault(
                 start=lambda: sim.reboot(duration=12.0),
                 lasts=12,

@@ -187,6 +187,22 @@ class SwitchedRig(Rig):
             outcome=outcome,
         )
 
+    def content_faults(self) -> dict[FaultKind, Fault]:
+        """Answers garbled in the shared ways: the entities must stay steady."""
+        return {
+            FaultKind.MALFORMED_JSON: self.switched("malformed_json", 1),
+            FaultKind.TRUNCATED: self.switched("truncated_body", 1),
+            FaultKind.UNKNOWN_CONTENT: self.switched("extra_fields", 3),
+            FaultKind.NUMBERS_AS_STRINGS: self.switched("numbers_as_strings", 3),
+            FaultKind.MISSING_FIELD: self.switched("missing_field", 3),
+            FaultKind.COUNTER_GLITCH: Fault(
+                start=lambda: self.on("glitch_counter", mode="zero"),
+                end=lambda: self.on("glitch_counter", mode="backwards"),
+                lasts_updates=1,
+                outcome=Outcome.STEADY,
+            ),
+        }
+
 
 LONG_RUNNING_PREFIX = f"{DOMAIN} stream"
 """Background tasks named so run for the entry's lifetime; never waited for."""
