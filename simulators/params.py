@@ -128,3 +128,43 @@ def check_durations(
     for name, number in (not_negative or {}).items():
         if not math.isfinite(number) or number < 0:
             raise ValueError(f"{name} must be finite and not negative")
+
+
+SHARED_FAULT_KEYS: Mapping[str, tuple[str, ...]] = {
+    "http_error": ("status", "path"),
+    "slow_response": ("seconds",),
+    "glitch_counter": ("mode", "amount"),
+}
+"""Parameters of the faults every simulator with a REST API has."""
+GLITCH_MODES = ("zero", "backwards")
+"""Modes of `glitch_counter`: the counter reads 0, or `amount` below the last value."""
+
+
+def shared_fault_params(
+    fault: StrEnum,
+    params: dict[str, Any],
+    *,
+    glitch_amount: float,
+    whole_amount: bool = False,
+) -> dict[str, Any] | None:
+    """Check a shared fault's parameters; None when `fault` is not a shared one.
+
+    Returns them with defaults filled in (`glitch_amount` for a glitch, as a
+    whole number with `whole_amount`); ValueError for unknown keys or bad values.
+    """
+    keys = SHARED_FAULT_KEYS.get(fault.value)
+    if keys is None:
+        return None
+    check_keys(fault, params, keys)
+    result = dict(params)
+    if fault.value == "http_error":
+        http_error_params(result)
+    elif fault.value == "slow_response":
+        result["seconds"] = number_param(result.setdefault("seconds", 2.0), "seconds")
+    else:
+        choice_param(result, "mode", GLITCH_MODES)
+        amount = number_param(
+            result.setdefault("amount", glitch_amount), "amount", positive=True
+        )
+        result["amount"] = int(amount) if whole_amount else amount
+    return result

@@ -5,10 +5,8 @@ from typing import Any
 
 from ..params import (
     check_keys,
-    choice_param,
-    http_error_params,
-    number_param,
     parse_fault_name,
+    shared_fault_params,
 )
 
 
@@ -54,8 +52,6 @@ class BuzznFault(StrEnum):
     """Live messages are ``{"data": "{}"}`` (no data could be built)."""
 
 
-GLITCH_MODES = ("zero", "backwards")
-"""Modes of GLITCH_COUNTER: own consumption reads 0, or ``amount`` below the last value."""
 ONE_SHOT = frozenset({BuzznFault.DROP_STREAMS})
 """Faults that act once when switched on and are not kept."""
 
@@ -70,19 +66,10 @@ def validate_params(fault: BuzznFault, params: dict[str, Any]) -> dict[str, Any]
 
     Raises ValueError with a readable message for unknown keys or bad values.
     """
-    allowed: dict[BuzznFault, tuple[str, ...]] = {
-        BuzznFault.HTTP_ERROR: ("status", "path"),
-        BuzznFault.SLOW_RESPONSE: ("seconds",),
-        BuzznFault.GLITCH_COUNTER: ("mode", "amount"),
-    }
-    check_keys(fault, params, allowed.get(fault, ()))
-    result = dict(params)
-    if fault is BuzznFault.HTTP_ERROR:
-        http_error_params(result)
-    elif fault is BuzznFault.SLOW_RESPONSE:
-        result["seconds"] = number_param(result.setdefault("seconds", 2.0), "seconds")
-    elif fault is BuzznFault.GLITCH_COUNTER:
-        choice_param(result, "mode", GLITCH_MODES)
-        amount = result.setdefault("amount", 10_000_000_000)
-        result["amount"] = int(number_param(amount, "amount", positive=True))
+    result = shared_fault_params(
+        fault, params, glitch_amount=10_000_000_000, whole_amount=True
+    )
+    if result is None:
+        check_keys(fault, params, ())
+        result = dict(params)
     return result

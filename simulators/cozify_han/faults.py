@@ -4,6 +4,8 @@ from enum import StrEnum
 import math
 from typing import Any
 
+from ..params import GLITCH_MODES
+
 
 class HanFault(StrEnum):
     """Faults that can be switched on in a running simulator.
@@ -40,7 +42,6 @@ class HanFault(StrEnum):
 
 
 GLITCH_FIELDS = ("ic", "ec", "ric", "rec")
-GLITCH_MODES = ("zero", "backwards")
 
 
 def parse_fault(name: str) -> HanFault:

@@ -5,11 +5,9 @@ from typing import Any
 
 from ..params import (
     check_keys,
-    choice_param,
-    http_error_params,
     integer_param,
-    number_param,
     parse_fault_name,
+    shared_fault_params,
 )
 
 
@@ -47,10 +45,6 @@ class EmsFault(StrEnum):
     """One-shot: the next realtime answer with counters has them 0 or lower."""
 
 
-GLITCH_MODES = ("zero", "backwards")
-"""Modes of GLITCH_COUNTER: counters read 0, or ``amount`` below the last value."""
-
-
 def parse_fault(name: str) -> EmsFault:
     """Return the fault for a name such as ``http_error``, ``HTTP_ERROR`` or ``http-error``."""
     return parse_fault_name(EmsFault, name)
@@ -61,27 +55,19 @@ def validate_params(fault: EmsFault, params: dict[str, Any]) -> dict[str, Any]:
 
     Raises ValueError with a readable message for unknown keys or bad values.
     """
+    result = shared_fault_params(fault, params, glitch_amount=5.0)
+    if result is not None:
+        return result
     allowed: dict[EmsFault, tuple[str, ...]] = {
-        EmsFault.HTTP_ERROR: ("status", "path"),
-        EmsFault.SLOW_RESPONSE: ("seconds",),
         EmsFault.DEVICE_APPEARS: ("label",),
         EmsFault.DEVICE_DISAPPEARS: ("uid",),
-        EmsFault.GLITCH_COUNTER: ("mode", "amount"),
     }
     check_keys(fault, params, allowed.get(fault, ()))
     result = dict(params)
-    if fault is EmsFault.HTTP_ERROR:
-        http_error_params(result)
-    elif fault is EmsFault.SLOW_RESPONSE:
-        result["seconds"] = number_param(result.setdefault("seconds", 2.0), "seconds")
-    elif fault is EmsFault.DEVICE_APPEARS:
+    if fault is EmsFault.DEVICE_APPEARS:
         label = result.setdefault("label", "EM3")
         if not isinstance(label, str) or not label:
             raise ValueError("label must be a non-empty string")
     elif fault is EmsFault.DEVICE_DISAPPEARS:
         integer_param(result.setdefault("uid", 30), "uid")
-    elif fault is EmsFault.GLITCH_COUNTER:
-        choice_param(result, "mode", GLITCH_MODES)
-        amount = result.setdefault("amount", 5.0)
-        result["amount"] = number_param(amount, "amount", positive=True)
     return result

@@ -5,10 +5,8 @@ from typing import Any
 
 from ..params import (
     check_keys,
-    choice_param,
-    http_error_params,
-    number_param,
     parse_fault_name,
+    shared_fault_params,
 )
 
 
@@ -40,10 +38,6 @@ class ZiggyFault(StrEnum):
     """Every OTA upload is refused with 500, whatever its rate."""
 
 
-GLITCH_MODES = ("zero", "backwards")
-"""Modes of GLITCH_COUNTER: the import counter reads 0, or ``amount`` below the last value."""
-
-
 def parse_fault(name: str) -> ZiggyFault:
     """Return the fault for a name such as ``http_error``, ``HTTP_ERROR`` or ``http-error``."""
     return parse_fault_name(ZiggyFault, name)
@@ -54,19 +48,8 @@ def validate_params(fault: ZiggyFault, params: dict[str, Any]) -> dict[str, Any]
 
     Raises ValueError with a readable message for unknown keys or bad values.
     """
-    allowed: dict[ZiggyFault, tuple[str, ...]] = {
-        ZiggyFault.HTTP_ERROR: ("status", "path"),
-        ZiggyFault.SLOW_RESPONSE: ("seconds",),
-        ZiggyFault.GLITCH_COUNTER: ("mode", "amount"),
-    }
-    check_keys(fault, params, allowed.get(fault, ()))
-    result = dict(params)
-    if fault is ZiggyFault.HTTP_ERROR:
-        http_error_params(result)
-    elif fault is ZiggyFault.SLOW_RESPONSE:
-        result["seconds"] = number_param(result.setdefault("seconds", 2.0), "seconds")
-    elif fault is ZiggyFault.GLITCH_COUNTER:
-        choice_param(result, "mode", GLITCH_MODES)
-        amount = result.setdefault("amount", 5.0)
-        result["amount"] = number_param(amount, "amount", positive=True)
+    result = shared_fault_params(fault, params, glitch_amount=5.0)
+    if result is None:
+        check_keys(fault, params, ())
+        result = dict(params)
     return result
