@@ -39,6 +39,9 @@ EMS_USER, EMS_PASSWORD = "api", "api-password"
 ZIGGY_USER, ZIGGY_PASSWORD = "admin", "ziggy-password"
 BUZZN_EMAIL, BUZZN_PASSWORD = "erika@example.com", "buzzn-password"
 BUZZN_INTERVAL = 2  # seconds between the BUZZN simulator's live messages
+COZIFY_EMAIL = "maija@example.com"
+COZIFY_CODE = re.compile(rf"Cozify code for {re.escape(COZIFY_EMAIL)}: (\d+)")
+"""How the Cozify simulator prints a mailed one-time code."""
 # Entities that are unavailable until the user acts: nothing to end before a
 # challenge runs.
 UNAVAILABLE_BY_DESIGN = frozenset({"button.buzzn_erika_end_challenge"})
@@ -341,6 +344,13 @@ class HomeAssistantClient:
         return result
 
 
+def expect_fields(form: dict[str, Any], fields: set[str], what: str) -> None:
+    """Fail when a form's fields are not the ones this script fills in."""
+    shown = {field["name"] for field in form["data_schema"]}
+    if shown != fields:
+        raise E2EError(f"{what} form fields changed: {shown}")
+
+
 @dataclass
 class Simulators:
     """Where the simulators listen."""
@@ -349,6 +359,10 @@ class Simulators:
     ems_port: int
     ziggy_port: int
     buzzn_port: int
+    cozify_cloud_port: int = 0
+    cozify_hub_port: int = 0
+    cozify_log: Path | None = None
+    """The Cozify simulator's output, where it prints the mailed codes."""
     ems_sha256: str = ""
     ziggy_sha256: str = ""
 
@@ -357,9 +371,7 @@ async def add_han(
     ha: HomeAssistantClient, flow_id: str, sims: Simulators
 ) -> dict[str, Any]:
     form = await ha.flow_step(flow_id, {"next_step_id": "cozify_han"}, "form")
-    fields = {f["name"] for f in form["data_schema"]}
-    if fields != {"host", "port"}:
-        raise E2EError(f"HAN form fields changed: {fields}")
+    expect_fields(form, {"host", "port"}, "HAN")
     return await ha.flow_step(
         flow_id, {"host": "127.0.0.1", "port": sims.han_port}, "create_entry"
     )
@@ -374,9 +386,9 @@ async def add_trusted(
 ) -> dict[str, Any]:
     """An account device over HTTPS: its form, then trust its certificate."""
     shown_form = await ha.flow_step(flow_id, {"next_step_id": device_type}, "form")
-    fields = {f["name"] for f in shown_form["data_schema"]}
-    if fields != {"host", "verify_ssl", "username", "password"}:
-        raise E2EError(f"{device_type} form fields changed: {fields}")
+    expect_fields(
+        shown_form, {"host", "verify_ssl", "username", "password"}, device_type
+    )
     cert = await ha.flow_step(flow_id, {**form, "verify_ssl": True}, "form")
     if cert["step_id"] != "certificate":
         raise E2EError(f"expected the certificate step, got {cert}")
@@ -414,9 +426,7 @@ async def add_buzzn(
     ha: HomeAssistantClient, flow_id: str, sims: Simulators
 ) -> dict[str, Any]:
     form = await ha.flow_step(flow_id, {"next_step_id": "buzzn"}, "form")
-    fields = {f["name"] for f in form["data_schema"]}
-    if fields != {"url", "email", "password"}:
-        raise E2EError(f"BUZZN form fields changed: {fields}")
+    expect_fields(form, {"url", "email", "password"}, "BUZZN")
     return await ha.flow_step(
         flow_id,
         {
@@ -428,14 +438,52 @@ async def add_buzzn(
     )
 
 
+async def add_cozify_hub(
+    ha: HomeAssistantClient, flow_id: str, sims: Simulators
+) -> dict[str, Any]:
+    """E-mail, the mailed code (read from the simulator's output), the LAN hub."""
+    form = await ha.flow_step(flow_id, {"next_step_id": "cozify_hub"}, "form")
+    expect_fields(form, {"email", "advanced"}, "Cozify Hub")
+    cloud = f"http://127.0.0.1:{sims.cozify_cloud_port}/ui/0.2"
+    await ha.flow_step(
+        flow_id, {"email": COZIFY_EMAIL, "advanced": {"cloud_url": cloud}}, "form"
+    )
+    log = sims.cozify_log
+    assert log is not None
+
+    async def mailed_code() -> str | None:
+        codes = COZIFY_CODE.findall(log.read_text(errors="replace"))
+        return codes[-1] if codes else None
+
+    code = await wait_for("the mailed Cozify code", mailed_code, STEP_TIMEOUT)
+    connection = await ha.flow_step(flow_id, {"code": code, "resend": False}, "form")
+    hub = f"http://127.0.0.1:{sims.cozify_hub_port}"
+    if connection["step_id"] != "cozify_hub_connection":
+        raise E2EError(f"expected the connection step, got {connection}")
+    return await ha.flow_step(flow_id, {"connection": hub}, "create_entry")
+
+
 DEVICE_FLOWS = {
     "cozify_han": add_han,
+    "cozify_hub": add_cozify_hub,
     "gavazzi_ems": add_ems,
     "ziggymeter": add_ziggymeter,
     "buzzn": add_buzzn,
 }
 SINGLE_DEVICE_TYPES = {"ziggymeter"}
 """Device types whose entry is one device, with nothing behind it."""
+READINGS = {"cozify_hub": "temperature"}
+"""Device class of the values that must be numbers after set-up: energy totals
+(total_increasing), except for device types without a meter."""
+
+
+def is_reading(device_type: str, state: dict[str, Any]) -> bool:
+    """Whether a state is one of the device type's readings that must be numeric."""
+    attributes = state["attributes"]
+    device_class = READINGS.get(device_type, "energy")
+    return attributes.get("device_class") == device_class and (
+        device_class != "energy" or attributes.get("state_class") == "total_increasing"
+    )
 
 
 async def run_flows(ha: HomeAssistantClient, sims: Simulators) -> dict[str, str]:
@@ -519,27 +567,26 @@ async def check_devices_entities(
         missing = sorted(set(enabled) - set(states))
         if missing:
             raise E2EError(f"enabled entities without a state: {missing[:10]}")
-        for entry_id in entries.values():
-            energy = [
+        for device_type, entry_id in entries.items():
+            readings = [
                 s
                 for eid, s in states.items()
                 if eid in enabled
                 and enabled[eid]["config_entry_id"] == entry_id
-                and s["attributes"].get("device_class") == "energy"
-                and s["attributes"].get("state_class") == "total_increasing"
+                and is_reading(device_type, s)
             ]
-            if not energy or any(number(s["state"]) is None for s in energy):
+            if not readings or any(number(s["state"]) is None for s in readings):
                 return None
         return states
 
     states = await wait_for(
-        "numeric energy totals of every entry", states_ready, STEP_TIMEOUT
+        "numeric readings (energy totals) of every entry", states_ready, STEP_TIMEOUT
     )
     for device_type, entry_id in entries.items():
         mine = [
             states[e] for e, r in enabled.items() if r["config_entry_id"] == entry_id
         ]
-        energy = [s for s in mine if s["attributes"].get("device_class") == "energy"]
+        readings = [s for s in mine if is_reading(device_type, s)]
         unavailable = [
             s["entity_id"]
             for s in mine
@@ -549,8 +596,10 @@ async def check_devices_entities(
         if unavailable:
             raise E2EError(f"{device_type}: unavailable entities: {unavailable[:10]}")
         result.notes.append(
-            f"{device_type}: {len(mine)} enabled entities, {len(energy)} energy totals, e.g. "
-            f"{energy[0]['entity_id']} = {energy[0]['state']} {energy[0]['attributes'].get('unit_of_measurement')}"
+            f"{device_type}: {len(mine)} enabled entities, {len(readings)} "
+            f"{READINGS.get(device_type, 'energy')} readings, e.g. "
+            f"{readings[0]['entity_id']} = {readings[0]['state']} "
+            f"{readings[0]['attributes'].get('unit_of_measurement')}"
         )
 
     han_power = sorted(
@@ -612,7 +661,26 @@ def check_log(log: Path, result: Result) -> None:
 
 async def start_simulators(procs: Processes, python: str, work: Path) -> Simulators:
     sims = Simulators(free_port(), free_port(), free_port(), free_port())
+    sims.cozify_cloud_port, sims.cozify_hub_port = free_port(), free_port()
+    sims.cozify_log = work / "sim-cozify_hub.log"
     sim = [python, "-m", "simulators", "--log-level", "INFO"]
+    procs.start(
+        [
+            *sim,
+            "cozify_hub",
+            "--host",
+            "127.0.0.1",
+            "--cloud-port",
+            str(sims.cozify_cloud_port),
+            "--hub-port",
+            str(sims.cozify_hub_port),
+            "--hubs",
+            "1",
+            "--change-interval",
+            "2",
+        ],
+        sims.cozify_log,
+    )
     procs.start(
         [
             *sim,
@@ -685,7 +753,14 @@ async def start_simulators(procs: Processes, python: str, work: Path) -> Simulat
             ) as resp:
                 return True if resp.status == 200 else None
 
+        async def cozify() -> bool | None:
+            async with session.get(
+                f"http://127.0.0.1:{sims.cozify_cloud_port}/_sim/status"
+            ) as resp:
+                return True if resp.status == 200 else None
+
         await wait_for("the HAN simulator", han, 30)
+        await wait_for("the Cozify simulator", cozify, 30)
         await wait_for("the BUZZN simulator", buzzn, 30)
         sims.ems_sha256 = await wait_for(
             "the EMS simulator", fingerprint(sims.ems_port), 30

@@ -19,6 +19,7 @@ import urllib.request
 
 from simulators.buzzn import cli as buzzn_cli
 from simulators.cozify_han import cli as cozify_han_cli
+from simulators.cozify_hub import cli as cozify_hub_cli
 from simulators.gavazzi_ems import cli as gavazzi_ems_cli
 from simulators.params import parse_params
 from simulators.ziggymeter import cli as ziggymeter_cli
@@ -36,7 +37,6 @@ class DeviceCommand:
     run: Callable[[argparse.Namespace, asyncio.Event], Awaitable[None]]
 
 
-# cozify_hub joins here as it is written
 DEVICES = (
     DeviceCommand(
         "buzzn",
@@ -49,6 +49,12 @@ DEVICES = (
         cozify_han_cli.HELP,
         cozify_han_cli.add_arguments,
         cozify_han_cli.run,
+    ),
+    DeviceCommand(
+        "cozify_hub",
+        cozify_hub_cli.HELP,
+        cozify_hub_cli.add_arguments,
+        cozify_hub_cli.run,
     ),
     DeviceCommand(
         "gavazzi_ems",

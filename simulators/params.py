@@ -103,11 +103,16 @@ def choice_param(params: dict[str, Any], key: str, choices: tuple[str, ...]) -> 
 
 
 def add_server_arguments(
-    parser: argparse.ArgumentParser, *, port: int, faults: Iterable[StrEnum]
+    parser: argparse.ArgumentParser, *, port: int | None, faults: Iterable[StrEnum]
 ) -> None:
-    """Add the options every simulator has: where to listen, faults at start."""
+    """Add the options every simulator has: where to listen, faults at start.
+
+    ``port`` None leaves ``--port`` out (a device with several listeners adds
+    its own port options).
+    """
     parser.add_argument("--host", default="127.0.0.1", help="address to bind")
-    parser.add_argument("--port", type=int, default=port, help="TCP port (0: any)")
+    if port is not None:
+        parser.add_argument("--port", type=int, default=port, help="TCP port (0: any)")
     parser.add_argument(
         "--fault",
         action="append",

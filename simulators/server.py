@@ -39,6 +39,18 @@ def json_error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+async def answer_json_errors(
+    handler: Handler, request: web.Request
+) -> web.StreamResponse:
+    """Run a route's handler; unknown paths and methods answer JSON like the API."""
+    try:
+        return await handler(request)
+    except web.HTTPException as err:
+        if err.status < 400:
+            raise
+        return json_error(err.status, err.reason)
+
+
 def bind(host: str, port: int) -> list[socket.socket]:
     """Return sockets listening on every address of ``host`` (as TCPSite binds).
 

@@ -34,6 +34,13 @@ def test_as_float_is_finite_or_none(value: object) -> None:
         assert result is None
 
 
+def test_as_float_turns_a_huge_integer_into_none() -> None:
+    """JSON integers have no size limit; one beyond float's range is no reading."""
+    assert as_float(10**400) is None
+    assert as_float(-(10**400)) is None
+    assert as_float(10**20) == 1e20
+
+
 def test_as_int_needs_an_integral_value() -> None:
     """2.5 amperes of main fuse is not an integer setting."""
     assert as_int("25") == 25

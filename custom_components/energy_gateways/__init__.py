@@ -11,7 +11,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_DEVICE_TYPE, DOMAIN
 from .devices import DEVICE_TYPES
-from .repairs import async_delete_reboot_issue
+from .repairs import async_delete_entry_issues
 from .runtime import EnergyGatewaysConfigEntry
 from .services import async_setup_services
 
@@ -69,7 +69,7 @@ async def async_remove_entry(
     hass: HomeAssistant, entry: EnergyGatewaysConfigEntry
 ) -> None:
     """Drop the entry's repair issues and stored data along with it."""
-    async_delete_reboot_issue(hass, entry.entry_id)
+    async_delete_entry_issues(hass, entry.entry_id)
     remove = DEVICE_TYPES[entry.data[CONF_DEVICE_TYPE]].async_remove
     if remove is not None:
         await remove(hass, entry)

@@ -14,12 +14,14 @@ from .const import CONF_DEVICE_TYPE, DOMAIN
 from .devices import DEVICE_TYPES
 from .devices.buzzn import BuzznConfigFlow
 from .devices.cozify_han import CozifyHanConfigFlow
+from .devices.cozify_hub import CozifyHubConfigFlow
 from .devices.gavazzi_ems import GavazziEmsConfigFlow
 from .devices.ziggymeter import ZiggyMeterConfigFlow
 
 
 class EnergyGatewaysConfigFlow(
     CozifyHanConfigFlow,
+    CozifyHubConfigFlow,
     GavazziEmsConfigFlow,
     ZiggyMeterConfigFlow,
     BuzznConfigFlow,

@@ -27,6 +27,10 @@ ENTRY_KEYS_TO_REDACT = {
     CONF_USERNAME,
     "unique_id",
     "title",
+    # Cozify Hub: the cloud token, the hub key and the hub id (its unique id)
+    "cloud_token",
+    "hub_key",
+    "hub_id",
 }
 
 

@@ -1,7 +1,11 @@
-"""Repair issues the user fixes from the Repairs dashboard.
+"""Repair issues the user sees on the Repairs dashboard, one per entry and kind.
 
 `reboot_required_<entry_id>`: a setting was written that the device applies only
 after a restart; the fix flow restarts the device.
+
+Issues a device type raises about its connection (`<key>_<entry_id>`, e.g. the
+Cozify relay refusing remote access) are not fixable here: their text says
+what to do, and they go away by themselves once the cause is gone.
 """
 
 from __future__ import annotations
@@ -19,11 +23,33 @@ from .runtime import DeviceRuntime
 from .transport.errors import GatewayError
 
 REBOOT_REQUIRED = "reboot_required"
+ENTRY_ISSUES = ("relay_refused", "api_version")
+"""Keys of the non-fixable issues device types raise about an entry."""
 
 
 def reboot_issue_id(entry_id: str) -> str:
     """Return the id of an entry's "restart needed" issue."""
     return f"{REBOOT_REQUIRED}_{entry_id}"
+
+
+@callback
+def async_create_entry_issue(hass: HomeAssistant, entry: ConfigEntry, key: str) -> None:
+    """Tell the user about a lasting problem of one entry (`issues.<key>` texts)."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        f"{key}_{entry.entry_id}",
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=key,
+        translation_placeholders={"name": entry.title},
+    )
+
+
+@callback
+def async_delete_entry_issue(hass: HomeAssistant, entry_id: str, key: str) -> None:
+    """Settle an entry's issue: its cause is gone."""
+    ir.async_delete_issue(hass, DOMAIN, f"{key}_{entry_id}")
 
 
 @callback
@@ -45,6 +71,14 @@ def async_create_reboot_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
 def async_delete_reboot_issue(hass: HomeAssistant, entry_id: str) -> None:
     """Settle the issue: the device restarted, or the entry is gone."""
     ir.async_delete_issue(hass, DOMAIN, reboot_issue_id(entry_id))
+
+
+@callback
+def async_delete_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
+    """Drop every issue of a removed entry."""
+    async_delete_reboot_issue(hass, entry_id)
+    for key in ENTRY_ISSUES:
+        async_delete_entry_issue(hass, entry_id, key)
 
 
 async def async_create_fix_flow(

@@ -15,7 +15,14 @@ from typing import Any
 from aiohttp import web
 
 from ..params import check_durations
-from ..server import AccountServer, Handler, json_error, send_now, send_truncated
+from ..server import (
+    AccountServer,
+    Handler,
+    answer_json_errors,
+    json_error,
+    send_now,
+    send_truncated,
+)
 from .data import DAY, House, image_version, phase_voltage
 from .faults import ZiggyFault, parse_fault, validate_params
 
@@ -550,13 +557,7 @@ class ZiggySimulator(AccountServer):
                 return await self._answer_early(
                     request, json_error(401, "unauthorized")
                 )
-        try:
-            return await handler(request)
-        except web.HTTPException as err:
-            if err.status < 400:
-                raise
-            # unknown paths and methods answer JSON like the rest of the API
-            return json_error(err.status, err.reason)
+        return await answer_json_errors(handler, request)
 
     async def _post_login(self, request: web.Request) -> web.StreamResponse:
         if request.path not in LOGIN_PATHS[self.login_paths]:

@@ -116,6 +116,9 @@ class Rig(ABC):
     device_type: str
     interval: float
     """Seconds between the device's updates (a push, or a poll)."""
+    renewed_keys: frozenset[str] = frozenset()
+    """Entry data the integration renews and saves by itself (tokens it is
+    handed anew): their values may change, they must not disappear."""
 
     @abstractmethod
     async def start(self) -> None:

@@ -35,12 +35,13 @@ from custom_components.energy_gateways.const import DOMAIN
 from ..conftest import set_up_entry
 from .buzzn import BuzznRig
 from .cozify_han import HanRig
+from .cozify_hub import CozifyHubRig
 from .gavazzi_ems import EmsRig
 from .matrix import Fault, FaultKind, Outcome, Rig, Skip, Timeline, call
 from .ziggymeter import ZiggyRig
 
 RIGS: dict[str, Callable[[], Rig]] = {
-    rig.device_type: rig for rig in (HanRig, EmsRig, ZiggyRig, BuzznRig)
+    rig.device_type: rig for rig in (HanRig, EmsRig, ZiggyRig, BuzznRig, CozifyHubRig)
 }
 """One line per device type."""
 
@@ -145,7 +146,12 @@ async def test_fault(
     _assert_log(caplog, timeline)
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data is runtime, "the entry was reloaded"
-    assert dict(entry.data) == data
+    kept = {
+        key: value for key, value in entry.data.items() if key not in rig.renewed_keys
+    }
+    assert kept == {key: data[key] for key in kept}
+    assert set(entry.data) == set(data)
+    assert all(entry.data[key] for key in rig.renewed_keys)
     assert dict(entry.options) == options
     if fault.outcome is not Outcome.REAUTH:
         assert not _reauth_flows(hass, entry)

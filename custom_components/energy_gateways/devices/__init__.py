@@ -9,10 +9,11 @@ from __future__ import annotations
 from ..runtime import DeviceType
 from .buzzn import DEVICE_TYPE as BUZZN
 from .cozify_han import DEVICE_TYPE as COZIFY_HAN
+from .cozify_hub import DEVICE_TYPE as COZIFY_HUB
 from .gavazzi_ems import DEVICE_TYPE as GAVAZZI_EMS
 from .ziggymeter import DEVICE_TYPE as ZIGGYMETER
 
 DEVICE_TYPES: dict[str, DeviceType] = {
     device_type.key: device_type
-    for device_type in (COZIFY_HAN, GAVAZZI_EMS, ZIGGYMETER, BUZZN)
+    for device_type in (COZIFY_HAN, GAVAZZI_EMS, ZIGGYMETER, BUZZN, COZIFY_HUB)
 }

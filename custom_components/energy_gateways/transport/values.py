@@ -20,8 +20,13 @@ def as_float(value: Any) -> float | None:
     """Return a finite float from a number or numeric string, else None."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int | float):
-        number = float(value)
+    if isinstance(value, int):
+        try:
+            number = float(value)
+        except OverflowError:  # JSON integers have no size limit
+            return None
+    elif isinstance(value, float):
+        number = value
     elif isinstance(value, str):
         try:
             number = float(value.strip())

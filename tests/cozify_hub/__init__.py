@@ -1,0 +1,1 @@
+"""Tests of the Cozify Hub client and models."""
