@@ -12,10 +12,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-import time
 from typing import Any
 
-import aiohttp
 from homeassistant import loader
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
@@ -36,22 +34,13 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 )
 
 from custom_components.energy_gateways.const import CONF_DEVICE_TYPE, DOMAIN
-from custom_components.energy_gateways.devices.cozify_hub.const import (
-    CONF_CLOUD_TOKEN,
-    CONF_CLOUD_URL,
-    CONF_HUB_ID,
-    CONF_HUB_KEY,
-    CONF_MODE,
-    CONF_TOKEN_RENEWED,
-    MODE_CLOUD,
-    MODE_LOCAL,
-)
 from custom_components.energy_gateways.trust import CONF_FINGERPRINT
 from simulators.buzzn import BuzznSimulator
 from simulators.cozify_han import HanSimulator
 from simulators.cozify_hub import CozifySimulator
 from simulators.gavazzi_ems import EmsSimulator
 from simulators.ziggymeter import ZiggySimulator
+from tests.cozify_hub.conftest import cozify_entry_for
 
 LOOPBACK = "127.0.0.1"
 STREAM_TIMEOUT = 30.0
@@ -160,50 +149,13 @@ def buzzn_entry(simulator: BuzznSimulator) -> MockConfigEntry:
 async def cozify_entry(
     simulator: CozifySimulator, *, hub: int = 0, cloud: bool = False
 ) -> MockConfigEntry:
-    """Log in to a started Cozify simulator; build the entry of one of its hubs.
+    """Log in to a started Cozify simulator; the entry of one of its hubs (not added).
 
-    As `tests/cozify_hub/conftest.py::cozify_entry_for` builds it: the cloud's
-    e-mailed code traded for a cloud token, then the hub keys (three cloud
-    requests, sent here and not by the integration). `cloud`: the entry talks
-    to the hub through the cloud relay only (no LAN address). Not yet added.
+    The tests' way (the e-mailed code traded for a cloud token, then the hub
+    keys: three cloud requests sent here, not by the integration). `cloud`: the
+    entry talks to the hub through the cloud relay only.
     """
-    base = simulator.cloud_url
-    async with aiohttp.ClientSession() as session:
-        async with session.post(
-            f"{base}/user/requestlogin", params={"email": simulator.email}
-        ) as response:
-            response.raise_for_status()
-        code = simulator.last_code
-        if code is None:
-            raise RuntimeError("the Cozify simulator mailed no code")
-        async with session.post(
-            f"{base}/user/emaillogin",
-            data={"email": simulator.email, "password": code},
-        ) as response:
-            response.raise_for_status()
-            token = (await response.text()).strip().strip('"')
-        async with session.get(
-            f"{base}/user/hubkeys", headers={"Authorization": token}
-        ) as response:
-            response.raise_for_status()
-            keys: dict[str, str] = await response.json()
-    target = simulator.hubs[hub]
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=target.name,
-        unique_id=target.hub_id,
-        data={
-            CONF_DEVICE_TYPE: "cozify_hub",
-            CONF_EMAIL: simulator.email,
-            CONF_CLOUD_URL: simulator.cloud_url,
-            CONF_CLOUD_TOKEN: token,
-            CONF_TOKEN_RENEWED: time.time(),
-            CONF_HUB_ID: target.hub_id,
-            CONF_HUB_KEY: keys[target.hub_id],
-            CONF_HOST: None if cloud else target.url,
-            CONF_MODE: MODE_CLOUD if cloud else MODE_LOCAL,
-        },
-    )
+    return await cozify_entry_for(simulator, hub=hub, cloud=cloud)
 
 
 async def async_set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
