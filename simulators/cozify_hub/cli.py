@@ -47,6 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-decoy", action="store_true", help="lan_ip lists no HAN reader"
     )
+    parser.add_argument(
+        "--strict-commands",
+        action="store_true",
+        help="refuse (400) read-only and unsupported CMD_DEVICE keys, not ignore them",
+    )
 
 
 def check_arguments(
@@ -69,6 +74,7 @@ def simulator_from(args: argparse.Namespace) -> CozifySimulator:
         lan_ip_form=args.lan_ip_form,
         lan_decoy=not args.no_decoy,
         change_interval=args.change_interval or None,
+        strict_commands=args.strict_commands,
     )
     simulator.on_code = lambda code: print_code(args.email, code)
     return simulator

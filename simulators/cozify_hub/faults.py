@@ -4,7 +4,13 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
-from ..params import check_keys, parse_fault_name, shared_fault_params
+from ..params import (
+    check_keys,
+    integer_param,
+    number_param,
+    parse_fault_name,
+    shared_fault_params,
+)
 
 
 class CozifyFault(StrEnum):
@@ -37,6 +43,14 @@ class CozifyFault(StrEnum):
     """Every ``/hub/remote/...`` answers 403 (remote access needs a subscription)."""
     CLOUD_DOWN = "cloud_down"
     """The cloud listener is off (clear it through a hub's or the decoy's URL)."""
+    COMMAND_REFUSED = "command_refused"
+    """Device and scene commands answer ``status`` (400) ``{"message": reason}``.
+
+    ``reason`` defaults to ``device busy``; nothing is applied (relayed: the same)."""
+    SLOW_COMMAND = "slow_command"
+    """Device and scene command answers are delayed by ``seconds`` (default 3.0).
+
+    The command acts ``command_delay`` s after its (late) answer."""
 
 
 LISTENER_FAULTS = frozenset({CozifyFault.LAN_UNREACHABLE, CozifyFault.CLOUD_DOWN})
@@ -54,9 +68,22 @@ def validate_params(fault: CozifyFault, params: dict[str, Any]) -> dict[str, Any
     Raises ValueError with a readable message for unknown keys or bad values.
     """
     result = shared_fault_params(fault, params, glitch_amount=60_000, whole_amount=True)
-    if result is None:
+    if result is not None:
+        return result
+    result = dict(params)
+    if fault is CozifyFault.COMMAND_REFUSED:
+        check_keys(fault, params, ("status", "reason"))
+        status = integer_param(result.setdefault("status", 400), "status")
+        if not 400 <= status <= 499:
+            raise ValueError("status must be between 400 and 499")
+        reason = result.setdefault("reason", "device busy")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValueError("reason must be a non-empty string")
+    elif fault is CozifyFault.SLOW_COMMAND:
+        check_keys(fault, params, ("seconds",))
+        result["seconds"] = number_param(result.setdefault("seconds", 3.0), "seconds")
+    else:
         check_keys(fault, params, ())
-        result = dict(params)
     return result
 
 

@@ -18,6 +18,20 @@ READ_ONLY = frozenset(
     {"type", "lastSeen", "reachable", "minTemperature", "maxTemperature"}
 )
 """State keys a CMD_DEVICE never changes (``transitionMsec`` is write-only, too)."""
+TARGET_RANGE = (5.0, 30.0)
+"""Target temperatures (°C) a thermostat accepts; others are clamped."""
+TARGET_KEYS = ("targetTemp", "targetTemperature")
+"""A thermostat's target in a CMD_DEVICE state (both accepted)."""
+NUMBERS = frozenset(
+    {"brightness", "hue", "saturation", "temperature", "transitionMsec", *TARGET_KEYS}
+)
+"""Command keys whose value must be a number."""
+LIGHT_COLOURS = {
+    "hue": "COLOR_HS",
+    "saturation": "COLOR_HS",
+    "temperature": "COLOR_TEMP",
+}
+"""Light keys a command may change only with the device's capability."""
 
 
 @dataclass(slots=True)
@@ -29,6 +43,8 @@ class Home:
     rooms: dict[str, Record]
     scenes: dict[str, Record]
     devices: dict[str, Record]
+    scene_states: dict[str, dict[str, Record]]
+    """Scene id -> device id -> the (partial) state the scene sets."""
 
 
 def hub_id(hub: int) -> str:
@@ -153,6 +169,42 @@ def _mokki(now: int) -> list[Row]:
     ]  # fmt: skip
 
 
+_KOTI_LIGHTS = (
+    "Olohuoneen kattovalo",
+    "Olohuoneen värivalo",
+    "Keittiön työtasovalo",
+    "Eteisen valo",
+    "Yöpöydän valo",
+)
+_EVENING = {"isOn": True, "brightness": 0.3, "temperature": 2700.0}
+_BLUE = {"isOn": True, "brightness": 0.4, "hue": round(math.radians(240), 4),
+         "saturation": 1.0}  # fmt: skip
+SCENES: dict[str, dict[str, dict[str, Record]]] = {
+    "Koti": {
+        "Ilta": {"Olohuoneen kattovalo": _EVENING, "Olohuoneen värivalo": _EVENING},
+        "Poissa": {
+            **{name: {"isOn": False} for name in _KOTI_LIGHTS},
+            "Joulukuusi": {"isOn": False},
+        },
+        "Elokuvailta": {
+            **{name: {"isOn": False} for name in _KOTI_LIGHTS},
+            "Olohuoneen värivalo": _BLUE,
+        },
+    },
+    "Mökki": {
+        "Saapuminen": {
+            "Terassin valo": {"isOn": True, "brightness": 1.0},
+            "Lämpöpatteri": {"isOn": True},
+        }
+    },
+}
+"""Home name -> scene name -> device name -> the state the scene sets when on.
+
+Ilta dims the living-room lights to 30 % warm white (2700 K); Poissa turns
+every light and the Christmas tree off; Elokuvailta leaves the HS light blue
+and the other lights off; Mökki's Saapuminen lights the terrace and heats.
+"""
+
 ON_POWER = {"Kahvinkeitin": 1180.0, "Lämpöpatteri": 790.0}
 """Watts a metered socket draws while on."""
 UNREACHABLE = frozenset({"Yöpöydän valo"})
@@ -171,10 +223,15 @@ def build(hub: int, now: int) -> Home:
         _room_id(hub, n): {"id": _room_id(hub, n), "name": room, "order": n}
         for n, room in enumerate(room_names, start=1)
     }
-    scenes = {}
+    ids = {row[0]: device_id(hub, n) for n, row in enumerate(rows, 1)}
+    scenes: dict[str, Record] = {}
+    scene_states: dict[str, dict[str, Record]] = {}
     for n, scene in enumerate(scene_names, start=1):
         ident = f"5c{hub:02x}{n:04x}-77a2-4d0e-b5f1-3e9a0c8d2f61"
         scenes[ident] = {"id": ident, "name": scene, "isOn": False, "room": []}
+        scene_states[ident] = {
+            ids[device]: dict(state) for device, state in SCENES[name][scene].items()
+        }
     devices = {}
     for n, (dev_name, kind, room, caps, state, maker, model) in enumerate(rows, 1):
         ident = device_id(hub, n)
@@ -195,18 +252,116 @@ def build(hub: int, now: int) -> Home:
                 "reachable": reachable,
             },
         }
-    return Home(hub_id(hub), name, rooms, scenes, devices)
+    return Home(hub_id(hub), name, rooms, scenes, devices, scene_states)
+
+
+def target_key(state: Record) -> str:
+    """Return the key a thermostat's state keeps its target in."""
+    return (
+        "targetTemperature"
+        if "targetTemp" not in state and ("targetTemperature" in state)
+        else "targetTemp"
+    )
+
+
+def heating_demand(temperature: float, target: float) -> float:
+    """Return a thermostat's heating demand (0-1): above 0 while below target."""
+    if temperature >= target:
+        return 0.0
+    return round(min(1.0, max(0.01, (target - temperature) / 2)), 2)
+
+
+WRITABLE: dict[str, frozenset[str]] = {
+    "STATE_LIGHT": frozenset(
+        {"isOn", "brightness", "colorMode", "hue", "saturation", "temperature"}
+    ),
+    "STATE_SOCKET": frozenset({"isOn", "energySavingMode"}),
+    "STATE_THERMOSTAT": frozenset({"isOn", *TARGET_KEYS}),
+    **dict.fromkeys(
+        ("STATE_MULTI_SENSOR", "STATE_MOTION", "STATE_CONTACT", "STATE_SMOKE_ALARM",
+         "STATE_MOISTURE", "STATE_CO_SENSOR", "STATE_CO2_SENSOR", "STATE_TWILIGHT"),
+        frozenset[str](),
+    ),
+}  # fmt: skip
+"""Keys a CMD_DEVICE may change, by state type (other types: any key they have)."""
+
+
+def _writable(record: Record, key: str) -> bool:
+    """Whether a CMD_DEVICE may change ``key`` of the device."""
+    state = record["state"]
+    kind = state.get("type")
+    if key in READ_ONLY:
+        return False
+    if kind == "STATE_LIGHT" and key == "transitionMsec":
+        return True  # write-only: asked for, never stored
+    keys = WRITABLE.get(kind) if isinstance(kind, str) else None
+    if keys is None:
+        return key in state
+    if key not in keys:
+        return False
+    if kind == "STATE_LIGHT" and key in LIGHT_COLOURS:
+        capabilities = record.get("capabilities")
+        values = capabilities.get("values") if isinstance(capabilities, dict) else None
+        if isinstance(values, list):
+            return LIGHT_COLOURS[key] in values
+        return key in state  # a record without capabilities: what its state has
+    if kind == "STATE_THERMOSTAT" and key in TARGET_KEYS:
+        return True
+    return key == "isOn" or key in state
+
+
+def command_problem(record: Record, wanted: Record, *, strict: bool) -> str | None:
+    """Return why a hub refuses (400) a CMD_DEVICE ``wanted`` state, or None.
+
+    Always refused: a ``type`` other than the device's state type, a value of
+    the wrong kind. With ``strict``: read-only keys (``lastSeen``, ...) and
+    keys the device does not have; otherwise those are ignored.
+    """
+    kind = wanted.get("type")
+    own = record["state"].get("type")
+    if kind is not None and kind != own:
+        return f"state type {kind} does not match the device ({own})"
+    for key, value in wanted.items():
+        if value is None:
+            continue
+        if key in NUMBERS and (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            return f"{key} must be a number"
+        if key == "isOn" and not isinstance(value, bool):
+            return "isOn must be true or false"
+        if strict and key != "type" and key in READ_ONLY:
+            return f"read-only key: {key}"
+        if strict and key != "type" and not _writable(record, key):
+            return f"unsupported key: {key}"
+    transition = wanted.get("transitionMsec")
+    if (
+        strict
+        and transition is not None
+        and (not isinstance(transition, int) or transition < 0)
+    ):
+        return "transitionMsec must be a whole number of milliseconds, not negative"
+    return None
 
 
 def command_effect(record: Record, wanted: Record, now: int) -> Record:
     """Return the state change a command's ``wanted`` state makes on the device.
 
-    Light colours switch the colour mode (the other mode's fields read -1) and
-    are clamped; a socket's ``lastChange`` and power follow ``isOn``; a
-    thermostat's ``targetTemperature`` is written as ``targetTemp``.
+    ``null`` values, read-only keys and keys the device has not got are left
+    out; ``transitionMsec`` is write-only. Light colours switch the colour mode
+    (the other mode's fields read -1) and are clamped; a socket's
+    ``lastChange`` and power follow ``isOn``; a thermostat's target
+    (``targetTemp`` or ``targetTemperature``) is clamped to 5-30 °C, kept
+    under the key its state uses, and its heating demand follows.
     """
     state = record["state"]
-    change = {k: v for k, v in wanted.items() if v is not None and k not in READ_ONLY}
+    change = {
+        k: v
+        for k, v in wanted.items()
+        if v is not None and _writable(record, k) and k != "colorMode"
+    }
     change.pop("transitionMsec", None)
     kind = state.get("type")
     if kind == "STATE_LIGHT":
@@ -216,12 +371,21 @@ def command_effect(record: Record, wanted: Record, now: int) -> Record:
             change.update(colorMode="hs", temperature=-1)
             change.setdefault("hue", max(0.0, state.get("hue", 0.0)))
             change.setdefault("saturation", max(0.0, state.get("saturation", 0.0)))
+            change["hue"] = float(change["hue"]) % (2 * math.pi)
+            change["saturation"] = min(1.0, max(0.0, float(change["saturation"])))
         elif "temperature" in change and "minTemperature" in state:
             low, high = state["minTemperature"], state["maxTemperature"]
             kelvin = min(high, max(low, float(change["temperature"])))
             change.update(colorMode="ct", temperature=kelvin, hue=-1, saturation=-1)
-    elif kind == "STATE_THERMOSTAT" and "targetTemperature" in change:
-        change["targetTemp"] = change.pop("targetTemperature")
+    elif kind == "STATE_THERMOSTAT":
+        asked = [change.pop(key) for key in TARGET_KEYS if key in change]
+        if asked:
+            low, high = TARGET_RANGE
+            target = round(min(high, max(low, float(asked[0]))), 1)
+            change[target_key(state)] = target
+            if isinstance(state.get("temperature"), int | float):
+                demand = heating_demand(state["temperature"], target)
+                change["heatingDemand"] = demand
     elif kind == "STATE_SOCKET" and change.get("isOn", state["isOn"]) != state["isOn"]:
         change["lastChange"] = now
         if "activePower" in state:
@@ -244,12 +408,10 @@ def drift(record: Record, rng: random.Random, now: int) -> Record:
 
     kind = state["type"]
     if kind == "STATE_THERMOSTAT":
-        temperature = (
-            state["temperature"] + (state["targetTemp"] - state["temperature"]) * 0.1
-        )
+        target = state[target_key(state)]
+        temperature = state["temperature"] + (target - state["temperature"]) * 0.25
         change["temperature"] = round(temperature + rng.uniform(-0.05, 0.05), 1)
-        demand = (state["targetTemp"] - change["temperature"]) / 2
-        change["heatingDemand"] = round(min(1.0, max(0.0, demand)), 2)
+        change["heatingDemand"] = heating_demand(change["temperature"], target)
     elif kind != "STATE_LIGHT":
         walk("temperature", 0.15, 5.0, 30.0)
         walk("humidity", 0.8, 15.0, 95.0)

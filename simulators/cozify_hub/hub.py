@@ -9,6 +9,8 @@ the LAN listener and the relay call.
 from abc import abstractmethod
 import asyncio
 from collections import Counter
+from collections.abc import Callable
+import contextlib
 import copy
 import functools
 import json
@@ -168,6 +170,7 @@ class HubServer(Part):
         extra_delta: bool = True,
         poll_as_list: bool = False,
         command_delay: float = 0.2,
+        strict_commands: bool = False,
     ) -> None:
         super().__init__(board)
         self._signer = signer
@@ -183,19 +186,28 @@ class HubServer(Part):
         self.requests: Counter[str] = Counter()
         """LAN requests by ``METHOD /path`` template (``{v}`` for the version)."""
         self.commands: list[Record] = []
-        """Every device and scene command received, oldest first."""
+        """Every well-formed device and scene command received (refused too), oldest first."""
+        self.strict_commands = strict_commands
+        """Refuse (400) read-only and unsupported ``CMD_DEVICE`` keys instead of ignoring them."""
+        self.transitions: list[tuple[str, int]] = []
+        """(device id, ms) of every light transition asked for in an accepted command."""
         now = self.now_ms()
         data = home.build(index, now)
         self.hub_id, self.name = data.hub_id, data.name
         self.devices, self.rooms, self.scenes = data.devices, data.rooms, data.scenes
+        self.scene_states = data.scene_states
+        """Scene id -> device id -> the (partial) state the scene sets when turned on."""
         for record in self.devices.values():
             record["timestamp"] = self.now_ms()
         self._removed: dict[str, int] = {}
+        self._removed_scenes: dict[str, int] = {}
         self._room_times = dict.fromkeys(self.rooms, now)
         self._scene_times = dict.fromkeys(self.scenes, now)
         self._last_poll = 0
         self._rng = random.Random(index)
         self._timers: set[asyncio.TimerHandle] = set()
+        self._effects: set[asyncio.TimerHandle] = set()
+        self._closed = asyncio.Event()
 
     @property
     def api_version(self) -> str:
@@ -204,13 +216,16 @@ class HubServer(Part):
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Listen on ``host:port`` (0: a free port), plain HTTP as a hub does."""
+        self._closed = asyncio.Event()
         await self._start(host, port, tls_on=False, cert_dir=None)
 
     async def stop(self) -> None:
         """Stop listening and cancel pending commands and state changes."""
+        self._closed.set()
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
+        self._effects.clear()
         await super().stop()
 
     # ---- state ------------------------------------------------------------------
@@ -265,6 +280,57 @@ class HubServer(Part):
             if record["name"] == name:
                 return device_id
         raise KeyError(name)
+
+    @property
+    def pending(self) -> int:
+        """Accepted commands and scenes whose devices have not acted yet."""
+        return len(self._effects)
+
+    def scene_named(self, name: str) -> str:
+        """Return the id of the scene called ``name`` (KeyError if none)."""
+        for scene_id, scene in self.scenes.items():
+            if scene["name"] == name:
+                return scene_id
+        raise KeyError(name)
+
+    def set_scene(self, scene_id: str, on: bool) -> int:
+        """Turn a scene on or off as ``CMD_SCENE_ON``/``OFF`` does; return the hub time.
+
+        On: the other scenes go off at once and the scene's device states
+        follow ``command_delay`` s later. Off: only the scene's ``isOn``.
+        """
+        scene = self.scenes[scene_id]
+        scene["isOn"] = on
+        self._scene_times[scene_id] = stamp = self.now_ms()
+        if not on:
+            return stamp
+        for other, record in self.scenes.items():
+            if other != scene_id and record["isOn"]:
+                record["isOn"] = False
+                self._scene_times[other] = stamp
+        states = copy.deepcopy(self.scene_states.get(scene_id, {}))
+
+        def act() -> None:
+            for device, state in states.items():
+                self._act(device, state)
+
+        self._later(act)
+        return stamp
+
+    def add_scene(self, scene_id: str, name: str) -> int:
+        """Add a scene (off, setting no device); return the hub time."""
+        self.scenes[scene_id] = {"id": scene_id, "name": name, "isOn": False}
+        self._scene_times[scene_id] = stamp = self.now_ms()
+        self._removed_scenes.pop(scene_id, None)
+        return stamp
+
+    def remove_scene(self, scene_id: str) -> int:
+        """Delete a scene (polls report it as null); return the hub time."""
+        del self.scenes[scene_id]
+        self._scene_times.pop(scene_id, None)
+        self.scene_states.pop(scene_id, None)
+        self._removed_scenes[scene_id] = stamp = self.now_ms()
+        return stamp
 
     def update_software(self, version: str = "1.15.0.3") -> None:
         """Install a new version: the old API version answers 410 from now on."""
@@ -429,7 +495,13 @@ class HubServer(Part):
             ("ROOM", self.rooms, self._room_times),
             ("SCENE", self.scenes, self._scene_times),
         ):
-            changed = {k: v for k, v in items.items() if full or times[k] > since}
+            changed: dict[str, Record | None] = {
+                k: v for k, v in items.items() if full or times[k] > since
+            }
+            if kind == "SCENE" and not full:
+                changed.update(
+                    {k: None for k, t in self._removed_scenes.items() if t > since}
+                )
             if changed:
                 polls.append({"type": f"{kind}_DELTA", f"{kind.lower()}s": changed})
         if self.extra_delta:
@@ -474,33 +546,101 @@ class HubServer(Part):
         commands = await self._commands(request, DEVICE_COMMANDS)
         if isinstance(commands, web.Response):
             return commands
+        refused = await self._refused(commands, self._device_problem)
+        if refused is not None:
+            return refused
+        for command in commands:
+            ms = (command.get("state") or {}).get("transitionMsec")
+            light = self.devices[command["id"]]["state"].get("type") == "STATE_LIGHT"
+            if light and isinstance(ms, int | float) and not isinstance(ms, bool):
+                self.transitions.append((command["id"], round(ms)))
 
         def apply() -> None:
-            self._timers.discard(timer)
             for command in commands:
                 self._apply(command)
 
-        timer = asyncio.get_running_loop().call_later(self.command_delay, apply)
-        self._timers.add(timer)
+        self._later(apply)
         return json_answer([])
 
-    def _apply(self, command: Record) -> None:
+    def _device_problem(self, command: Record) -> tuple[int, str] | None:
         record = self.devices.get(command["id"])
+        if record is None:
+            return 404, "unknown device"
+        if command["type"] != "CMD_DEVICE":
+            return None
+        problem = home.command_problem(
+            record, command["state"], strict=self.strict_commands
+        )
+        return None if problem is None else (400, problem)
+
+    async def _refused(
+        self,
+        commands: list[Record],
+        problem: Callable[[Record], tuple[int, str] | None],
+    ) -> web.Response | None:
+        """Delay (slow_command), then the refusal of a command list, or None.
+
+        A list is refused whole (nothing applied): by its first bad command,
+        else by the command_refused fault.
+        """
+        slow = self._board.get(CozifyFault.SLOW_COMMAND)
+        if slow is not None:
+            await self._sleep(float(slow["seconds"]))
+        for command in commands:
+            found = problem(command)
+            if found is not None:
+                return json_answer({"message": found[1]}, status=found[0])
+        fault = self._board.get(CozifyFault.COMMAND_REFUSED)
+        if fault is not None:
+            return json_answer({"message": fault["reason"]}, status=fault["status"])
+        return None
+
+    async def _sleep(self, seconds: float) -> None:
+        # ends early at stop() only: the relay still answers while the LAN is off
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._closed.wait()
+
+    def _later(self, action: Callable[[], None]) -> None:
+        """Run ``action`` ``command_delay`` s from now (not after stop())."""
+        if self._closed.is_set():
+            return
+
+        def run() -> None:
+            self._timers.discard(timer)
+            self._effects.discard(timer)
+            action()
+
+        timer = asyncio.get_running_loop().call_later(self.command_delay, run)
+        self._timers.add(timer)
+        self._effects.add(timer)
+
+    def _apply(self, command: Record) -> None:
+        wanted = command.get("state") or {"isOn": command["type"] == "CMD_DEVICE_ON"}
+        self._act(command["id"], wanted)
+
+    def _act(self, device_id: str, wanted: Record) -> None:
+        """Make a device take the ``wanted`` (partial) state, if it is reachable."""
+        record = self.devices.get(device_id)
         if record is None or not record["state"].get("reachable"):
             return  # the hub accepted it, the device never acts
-        wanted = command.get("state") or {"isOn": command["type"] == "CMD_DEVICE_ON"}
         change = home.command_effect(record, wanted, self.now_ms())
         if change:
-            self.change(command["id"], **change)
+            self.change(device_id, **change)
 
     async def _scene_command(self, request: web.Request) -> web.StreamResponse:
         commands = await self._commands(request, SCENE_COMMANDS)
         if isinstance(commands, web.Response):
             return commands
+
+        def problem(command: Record) -> tuple[int, str] | None:
+            return None if command["id"] in self.scenes else (404, "unknown scene")
+
+        refused = await self._refused(commands, problem)
+        if refused is not None:
+            return refused
         for command in commands:
-            if command["id"] in self.scenes:
-                self.scenes[command["id"]]["isOn"] = command["type"] == "CMD_SCENE_ON"
-                self._scene_times[command["id"]] = self.now_ms()
+            self.set_scene(command["id"], command["type"] == "CMD_SCENE_ON")
         return json_answer([])
 
 

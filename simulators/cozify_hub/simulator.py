@@ -36,6 +36,7 @@ class CozifySimulator:
         extra_delta: bool = True,
         poll_as_list: bool = False,
         command_delay: float = 0.2,
+        strict_commands: bool = False,
     ) -> None:
         if hubs < 1:
             raise ValueError("hubs must be at least 1")
@@ -65,6 +66,7 @@ class CozifySimulator:
                 extra_delta=extra_delta,
                 poll_as_list=poll_as_list,
                 command_delay=command_delay,
+                strict_commands=strict_commands,
             )
             for index in range(hubs)
         ]
@@ -82,6 +84,16 @@ class CozifySimulator:
             lan_hubs=lan_hubs,
             decoy=self.decoy,
         )
+
+    @property
+    def strict_commands(self) -> bool:
+        """Whether the hubs refuse (400) read-only and unsupported CMD_DEVICE keys."""
+        return self.hub.strict_commands
+
+    @strict_commands.setter
+    def strict_commands(self, strict: bool) -> None:
+        for hub in self.hubs:
+            hub.strict_commands = strict
 
     @property
     def hub(self) -> HubServer:

@@ -456,7 +456,15 @@ def test_poll_delta() -> None:
         _devices({"ct": CT_LIGHT, "multi": MULTI}),
         {"type": "ALARM_DELTA", "alarms": {}},
         _devices({"ct": dimmer, "gone": None}),
-        {"type": "SCENE_DELTA", "scenes": {}},
+        {
+            "type": "SCENE_DELTA",
+            "scenes": {
+                "s1": {"id": "s1", "name": "Ilta", "isOn": True},
+                "s2": None,
+                "s3": "junk",
+                "": {"name": "no id"},
+            },
+        },
         {"no": "type"},
         "junk",
     )
@@ -468,7 +476,8 @@ def test_poll_delta() -> None:
     assert ct.state.brightness == 0.9
     assert delta.devices["gone"] is None
     assert delta.rooms is None
-    assert delta.unknown_types == {"ALARM_DELTA", "SCENE_DELTA"}
+    assert delta.unknown_types == {"ALARM_DELTA"}
+    assert delta.scenes == {"s1": Scene(id="s1", name="Ilta", is_on=True), "s2": None}
     known = {"gone": CozifyDevice.from_json(MULTI, default_id="gone")}
     assert set(delta.apply(known)) == {"ct", "multi"}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.energy_gateways.devices.cozify_hub.const import (
@@ -19,14 +20,17 @@ from custom_components.energy_gateways.devices.cozify_hub.const import (
 from simulators.cozify_hub import CozifyFault, CozifySimulator
 
 from ..cozify_hub.conftest import EMAIL, cozify_entry_for
+from .commands import CommandCell, CommandFault, CommandOutcome, CommandRig
 from .matrix import Fault, FaultKind, Outcome, Skip, SwitchedRig
 from .polled import POLLED
 
 SENSOR = "sensor.olohuone_olohuoneen_lampotila"
 """Object id prefix of the living room's multisensor."""
+SOCKET = "Joulukuusi"
+"""The socket the command cells switch (in the living room)."""
 
 
-class CozifyHubRig(SwitchedRig):
+class CozifyHubRig(SwitchedRig, CommandRig):
     """A hub on the LAN with the cloud relay as fallback, polled for deltas."""
 
     device_type = "cozify_hub"
@@ -67,6 +71,60 @@ class CozifyHubRig(SwitchedRig):
     async def _back(self) -> None:
         self.off("cloud_down")
         await self.simulator.hub.come_back()
+
+    @property
+    def commanded(self) -> str:
+        return "switch.olohuone_joulukuusi"
+
+    def device_is_on(self) -> bool:
+        hub = self.simulator.hub
+        return bool(hub.devices[hub.device_named(SOCKET)]["state"]["isOn"])
+
+    def commands_received(self) -> int:
+        return len(self.simulator.hub.commands)
+
+    async def update(self, hass: HomeAssistant) -> None:
+        await self.entry().runtime_data.coordinator.async_refresh()
+
+    def command_faults(self) -> Mapping[CommandFault, CommandCell | Skip]:
+        hub = self.simulator.hub
+        socket = hub.device_named(SOCKET)
+        return {
+            CommandFault.REFUSED: CommandCell(
+                start=lambda: self.on("command_refused", reason="device busy"),
+                end=lambda: self.off("command_refused"),
+                outcome=CommandOutcome.REFUSED,
+                error_key="cozify_command_refused",
+            ),
+            CommandFault.SLOW: CommandCell(
+                start=lambda: self.on("slow_command", seconds=1.0),
+                end=lambda: self.off("slow_command"),
+                outcome=CommandOutcome.APPLIED,
+            ),
+            # The hub off the LAN: the command goes through the cloud relay.
+            CommandFault.LAN_GONE: CommandCell(
+                start=hub.go_offline,
+                end=hub.come_back,
+                outcome=CommandOutcome.APPLIED,
+                updates=1,
+            ),
+            CommandFault.GONE: CommandCell(
+                start=self._gone,
+                end=self._back,
+                outcome=CommandOutcome.REFUSED,
+                error_key="cozify_hub_unreachable",
+                updates=1,
+            ),
+            CommandFault.DEVICE_UNREACHABLE: CommandCell(
+                start=lambda: self._reachable(socket, False),
+                end=lambda: self._reachable(socket, True),
+                outcome=CommandOutcome.NOT_SENT,
+                updates=1,
+            ),
+        }
+
+    def _reachable(self, device_id: str, reachable: bool) -> None:
+        self.simulator.hub.set_reachable(device_id, reachable)
 
     def _password_changed(self) -> None:
         self.simulator.expire_cloud_tokens_now()

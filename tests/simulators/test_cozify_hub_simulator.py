@@ -554,13 +554,18 @@ def test_command_line(capsys: pytest.CaptureFixture[str]) -> None:
     args = build_parser().parse_args(
         ["cozify_hub", "--cloud-port", "0", "--hub-port", "0", "--hubs", "1",
          "--change-interval", "0", "--lan-ip-form", "bare", "--email", "a@b.fi",
-         "--fault", "relay_refused", "--fault", "slow_response:seconds=1"]
+         "--fault", "relay_refused", "--fault", "slow_response:seconds=1",
+         "--fault", "command_refused:status=409", "--fault", "slow_command",
+         "--strict-commands"]
     )  # fmt: skip
     assert cli.check_arguments(args) == [
         (CozifyFault.RELAY_REFUSED, {}),
         (CozifyFault.SLOW_RESPONSE, {"seconds": 1.0}),
+        (CozifyFault.COMMAND_REFUSED, {"status": 409, "reason": "device busy"}),
+        (CozifyFault.SLOW_COMMAND, {"seconds": 3.0}),
     ]
     sim = cli.simulator_from(args)
+    assert sim.strict_commands is True
     assert (len(sim.hubs), sim.change_interval, sim.cloud.lan_ip_form) == (
         1,
         None,
@@ -577,3 +582,278 @@ def test_command_line(capsys: pytest.CaptureFixture[str]) -> None:
     )
     with pytest.raises(ValueError, match="--hubs"):
         cli.check_arguments(build_parser().parse_args(["cozify_hub", "--hubs", "0"]))
+
+
+async def put(
+    session: ClientSession, url: str, key: str, commands: list[dict[str, Any]]
+) -> tuple[int, Any]:
+    """PUT a command list to a hub URL (``.../devices/command`` or scenes)."""
+    return await call(
+        session, url, "PUT", headers={"Authorization": key}, json=commands
+    )
+
+
+async def poll_deltas(
+    session: ClientSession, sim: CozifySimulator, key: str, ts: int
+) -> tuple[int, dict[str, Any]]:
+    """Poll hub 0 since ``ts``; return the new timestamp and the deltas by type."""
+    _, poll = await hub_get(session, sim, f"/cc/1.14/hub/poll?ts={ts}", key)
+    return poll["timestamp"], {delta["type"]: delta for delta in poll["polls"]}
+
+
+async def settle(sim: CozifySimulator) -> None:
+    """Wait until every accepted command has acted (and a little more)."""
+    for _ in range(400):
+        if not any(hub.pending for hub in sim.hubs):
+            break
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(0.01)
+
+
+async def test_command_faults(session: ClientSession, sim: CozifySimulator) -> None:
+    """command_refused answers 4xx with a reason (LAN and relay); slow_command waits."""
+    token = await login(session, sim)
+    key = (await hub_keys(session, sim, token))[sim.hub.hub_id]
+    devices = f"{sim.hub.url}/cc/1.14/devices/command"
+    scenes = f"{sim.hub.url}/cc/1.14/scenes/command"
+    socket = sim.hub.device_named("Kahvinkeitin")
+    off = [{"id": socket, "type": "CMD_DEVICE_OFF"}]
+    ilta = [{"id": sim.hub.scene_named("Ilta"), "type": "CMD_SCENE_ON"}]
+    sim.set_fault(CozifyFault.COMMAND_REFUSED)
+    assert sim.faults == {"command_refused": {"status": 400, "reason": "device busy"}}
+    assert await put(session, devices, key, off) == (400, {"message": "device busy"})
+    assert await put(session, scenes, key, ilta) == (400, {"message": "device busy"})
+    # through the relay the hub's answer is passed on
+    sim.set_fault("command_refused", status=409, reason="zigbee network busy")
+    relay = f"{sim.cloud_url}/hub/remote/cc/1.14/devices/command"
+    headers = {"Authorization": token, "X-Hub-Key": key}
+    assert await call(session, relay, "PUT", headers=headers, json=off) == (
+        409,
+        {"message": "zigbee network busy"},
+    )
+    await settle(sim)
+    assert sim.hub.devices[socket]["state"]["isOn"] is True
+    assert not any(scene["isOn"] for scene in sim.hub.scenes.values())
+    assert sim.hub.commands == [*off, *ilta, *off]  # received, refused
+    # relay_refused also refuses PUT calls
+    sim.clear_fault(CozifyFault.COMMAND_REFUSED)
+    sim.set_fault(CozifyFault.RELAY_REFUSED)
+    status, _ = await call(session, relay, "PUT", headers=headers, json=off)
+    assert status == 403
+    sim.clear_faults()
+    for params, message in (
+        ({"status": 503}, "between 400 and 499"),
+        ({"reason": ""}, "reason"),
+        ({"colour": 1}, "takes no parameter"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            sim.set_fault("command_refused", **params)
+    sim.set_fault(CozifyFault.SLOW_COMMAND)
+    assert sim.faults == {"slow_command": {"seconds": 3.0}}
+    sim.set_fault(CozifyFault.SLOW_COMMAND, seconds=0.15)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await put(session, devices, key, off) == (200, [])
+    assert loop.time() - started >= 0.15
+    assert sim.hub.devices[socket]["state"]["isOn"] is True  # command_delay later
+    assert sim.hub.pending == 1
+    await settle(sim)
+    assert sim.hub.devices[socket]["state"]["isOn"] is False
+    # relayed while the LAN listener is off: still slow, still applied
+    await sim.hub.go_offline()
+    sim.set_fault(CozifyFault.SLOW_COMMAND, seconds=0.05)
+    on = [{"id": socket, "type": "CMD_DEVICE_ON"}]
+    started = loop.time()
+    assert await call(session, relay, "PUT", headers=headers, json=on) == (200, [])
+    assert loop.time() - started >= 0.05
+    await settle(sim)
+    assert sim.hub.devices[socket]["state"]["isOn"] is True
+    await sim.hub.come_back()
+    # the command line reaches the new faults
+    args = build_parser().parse_args(
+        ["fault", "--url", sim.hub.url, "command_refused", "--param", "status=422"]
+    )
+    assert await asyncio.to_thread(fault_command, args) == 0
+    assert sim.faults["command_refused"] == {"status": 422, "reason": "device busy"}
+
+
+async def test_device_command_semantics(
+    session: ClientSession, sim: CozifySimulator
+) -> None:
+    """Partial states; read-only keys ignored (strict: refused); 404 and 400 answers."""
+    key = (await hub_keys(session, sim, await login(session, sim)))[sim.hub.hub_id]
+    url = f"{sim.hub.url}/cc/1.14/devices/command"
+    ct = sim.hub.device_named("Olohuoneen kattovalo")
+    before = dict(sim.hub.devices[ct]["state"])
+    ask = {
+        "type": "STATE_LIGHT", "brightness": 0.4, "isOn": None, "lastSeen": 1,
+        "reachable": False, "minTemperature": 1000.0, "hue": 2.0, "transitionMsec": 800,
+    }  # fmt: skip
+    command = {"id": ct, "type": "CMD_DEVICE", "state": ask}
+    assert await put(session, url, key, [command]) == (200, [])
+    await settle(sim)
+    state = sim.hub.devices[ct]["state"]
+    assert state["brightness"] == 0.4
+    # null, read-only and unsupported keys (a CT-only light has no hue) unchanged
+    for same in ("isOn", "reachable", "minTemperature", "hue", "colorMode"):
+        assert state[same] == before[same], same
+    assert state["lastSeen"] > before["lastSeen"]  # just seen, not 1
+    assert state["transitionMsec"] is None  # write-only: never stored
+    assert sim.hub.commands[-1]["state"]["transitionMsec"] == 800
+    assert sim.hub.transitions == [(ct, 800)]
+    # unknown device, wrong state type, wrong value kind
+    unknown = {"id": "nope", "type": "CMD_DEVICE_ON"}
+    assert await put(session, url, key, [unknown]) == (
+        404,
+        {"message": "unknown device"},
+    )
+    socket_state = {"type": "STATE_SOCKET", "isOn": False}
+    status, body = await put(
+        session, url, key, [{"id": ct, "type": "CMD_DEVICE", "state": socket_state}]
+    )
+    assert status == 400
+    assert "STATE_SOCKET" in body["message"]
+    status, body = await put(
+        session,
+        url,
+        key,
+        [{"id": ct, "type": "CMD_DEVICE", "state": {"brightness": "high"}}],
+    )
+    assert (status, body) == (400, {"message": "brightness must be a number"})
+    # strict: read-only and unsupported keys refused, the whole list unapplied
+    sim.strict_commands = True
+    assert sim.hub.strict_commands
+    assert sim.hubs[1].strict_commands
+    socket = sim.hub.device_named("Kahvinkeitin")
+    refused = [
+        {"id": socket, "type": "CMD_DEVICE_OFF"},
+        {"id": ct, "type": "CMD_DEVICE", "state": {"lastSeen": 5, "isOn": False}},
+    ]
+    assert await put(session, url, key, refused) == (
+        400,
+        {"message": "read-only key: lastSeen"},
+    )
+    hue = [{"id": ct, "type": "CMD_DEVICE", "state": {"hue": 1.0}}]
+    assert await put(session, url, key, hue) == (
+        400,
+        {"message": "unsupported key: hue"},
+    )
+    await settle(sim)
+    assert sim.hub.devices[socket]["state"]["isOn"] is True
+    assert sim.hub.transitions == [(ct, 800)]
+    # an unreachable device accepts the command but does not change
+    asleep = sim.hub.device_named("Yöpöydän valo")
+    assert await put(session, url, key, [{"id": asleep, "type": "CMD_DEVICE_ON"}]) == (
+        200,
+        [],
+    )
+    await settle(sim)
+    assert sim.hub.devices[asleep]["state"]["isOn"] is False
+    strict = CozifySimulator(EMAIL, hubs=1, strict_commands=True)
+    assert strict.hub.strict_commands
+
+
+async def test_thermostat_target(session: ClientSession, sim: CozifySimulator) -> None:
+    """targetTemp (or targetTemperature) is clamped; the room and demand follow."""
+    key = (await hub_keys(session, sim, await login(session, sim)))[sim.hub.hub_id]
+    url = f"{sim.hub.url}/cc/1.14/devices/command"
+    trv = sim.hub.device_named("Makuuhuoneen termostaatti")
+    state = sim.hub.devices[trv]["state"]
+
+    async def target(value: float, name: str = "targetTemp") -> None:
+        thermostat = {"type": "STATE_THERMOSTAT", name: value}
+        command = {"id": trv, "type": "CMD_DEVICE", "state": thermostat}
+        assert await put(session, url, key, [command]) == (200, [])
+        await settle(sim)
+
+    await target(35)
+    assert state["targetTemp"] == 30.0
+    await target(3, "targetTemperature")
+    assert state["targetTemp"] == 5.0
+    assert "targetTemperature" not in state
+    assert state["heatingDemand"] == 0.0
+    await target(24.5)
+    assert state["targetTemp"] == 24.5
+    assert state["heatingDemand"] > 0
+    start = state["temperature"]
+    for _ in range(6):
+        sim.hub.drift()
+        if state["temperature"] < state["targetTemp"]:
+            assert state["heatingDemand"] > 0
+    assert state["temperature"] > start + 2
+    await target(5)
+    for _ in range(3):
+        sim.hub.drift()
+        assert state["heatingDemand"] == 0.0
+    assert state["temperature"] < 22
+
+
+async def test_scenes_apply_states(
+    session: ClientSession, sim: CozifySimulator
+) -> None:
+    """A scene sets its devices (polls show them), one scene on at a time."""
+    key = (await hub_keys(session, sim, await login(session, sim)))[sim.hub.hub_id]
+    url = f"{sim.hub.url}/cc/1.14/scenes/command"
+    hub = sim.hub
+    ilta, poissa, elokuva = (
+        hub.scene_named(name) for name in ("Ilta", "Poissa", "Elokuvailta")
+    )
+    ct, hs, tree = (
+        hub.device_named(name)
+        for name in ("Olohuoneen kattovalo", "Olohuoneen värivalo", "Joulukuusi")
+    )
+    hall, asleep = hub.device_named("Eteisen valo"), hub.device_named("Yöpöydän valo")
+    ts, _ = await poll_deltas(session, sim, key, 0)
+    assert await put(session, url, key, [{"id": ilta, "type": "CMD_SCENE_ON"}]) == (
+        200,
+        [],
+    )
+    assert hub.scenes[ilta]["isOn"] is True
+    await settle(sim)
+    for light in (ct, hs):
+        state = hub.devices[light]["state"]
+        assert (state["isOn"], state["brightness"]) == (True, 0.3)
+        assert (state["colorMode"], state["temperature"]) == ("ct", 2700.0)
+    ts, deltas = await poll_deltas(session, sim, key, ts)
+    assert deltas["SCENE_DELTA"]["scenes"] == {ilta: hub.scenes[ilta]}
+    assert set(deltas["DEVICE_DELTA"]["devices"]) == {ct, hs}
+    # another scene turns the first off
+    await put(session, url, key, [{"id": elokuva, "type": "CMD_SCENE_ON"}])
+    assert (hub.scenes[ilta]["isOn"], hub.scenes[elokuva]["isOn"]) == (False, True)
+    await settle(sim)
+    colour = hub.devices[hs]["state"]
+    assert colour["colorMode"] == "hs"
+    assert colour["hue"] == pytest.approx(4.1888)
+    assert (colour["saturation"], colour["temperature"]) == (1.0, -1)
+    assert hub.devices[ct]["state"]["isOn"] is False
+    assert hub.devices[hall]["state"]["isOn"] is False
+    ts, deltas = await poll_deltas(session, sim, key, ts)
+    assert set(deltas["SCENE_DELTA"]["scenes"]) == {ilta, elokuva}
+    assert {ct, hs, hall} <= set(deltas["DEVICE_DELTA"]["devices"])
+    assert asleep not in deltas["DEVICE_DELTA"]["devices"]  # unreachable
+    # Poissa: every light and the Christmas tree off
+    hub.change(tree, isOn=True)
+    await put(session, url, key, [{"id": poissa, "type": "CMD_SCENE_ON"}])
+    await settle(sim)
+    assert hub.devices[tree]["state"]["isOn"] is False
+    assert hub.devices[hs]["state"]["isOn"] is False
+    # off: only the scene's isOn
+    hub.change(tree, isOn=True)
+    await put(session, url, key, [{"id": poissa, "type": "CMD_SCENE_OFF"}])
+    await settle(sim)
+    assert not any(scene["isOn"] for scene in hub.scenes.values())
+    assert hub.devices[tree]["state"]["isOn"] is True
+    assert await put(session, url, key, [{"id": "nope", "type": "CMD_SCENE_ON"}]) == (
+        404,
+        {"message": "unknown scene"},
+    )
+    # Mökki's scene; set_scene does what CMD_SCENE_ON does
+    cottage = sim.hubs[1]
+    cottage.change(cottage.device_named("Lämpöpatteri"), isOn=False)
+    cottage.set_scene(cottage.scene_named("Saapuminen"), True)
+    await settle(sim)
+    assert cottage.devices[cottage.device_named("Lämpöpatteri")]["state"]["isOn"]
+    assert (
+        cottage.devices[cottage.device_named("Terassin valo")]["state"]["brightness"]
+        == 1.0
+    )

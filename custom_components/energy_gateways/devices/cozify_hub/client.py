@@ -37,6 +37,7 @@ from ...transport.errors import (
     InvalidAuth,
     InvalidHost,
     InvalidResponse,
+    Rejected,
 )
 from .models import (
     HUB_PORT,
@@ -158,8 +159,34 @@ def _text(body: bytes) -> str:
     return body.decode("utf-8", "replace")
 
 
-def _hub_error(status: int, label: str, *, relay: bool) -> GatewayError:
-    """Return the error of a hub call's status (the relay passes the hub's on)."""
+REASON_LENGTH = 200
+"""Characters of a hub's refusal shown to the user."""
+
+
+def _reason(body: bytes) -> str:
+    """Return what a refusal's body says (its `message` or `error`, else the text)."""
+    try:
+        payload = json_module.loads(body)
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict):
+        for key in ("message", "error", "reason"):
+            if isinstance(payload.get(key), str) and payload[key].strip():
+                return str(payload[key]).strip()[:REASON_LENGTH]
+    text = _text(body).strip()
+    return text[:REASON_LENGTH] if text else "no reason given"
+
+
+def _hub_error(
+    status: int, label: str, *, relay: bool, body: bytes | None = None
+) -> GatewayError:
+    """Return the error of a hub call's status (the relay passes the hub's on).
+
+    With `body` (a command), another 4xx is the hub refusing the command: a
+    Rejected whose text is the hub's reason.
+    """
+    if body is not None and 400 <= status < 500 and status not in (401, 403, 410):
+        return Rejected(_reason(body))
     if status == 401:
         return InvalidAuth(f"{label}: hub key refused (401)")
     if status == 403:
@@ -291,7 +318,8 @@ class CozifyCloud:
     ) -> Any:
         """Relay one hub call (`hub_path` like `/cc/1.14/devices`); its JSON answer.
 
-        401 InvalidAuth, 403 RelayRefused, 410 EndpointGone, others as
+        401 InvalidAuth, 403 RelayRefused, 410 EndpointGone; for a command
+        (`json`) another 4xx is Rejected with the hub's reason; others as
         `transport.http.status_error` maps them.
         """
         path = "hub/remote"
@@ -307,7 +335,8 @@ class CozifyCloud:
             json=json,
         )
         if not 200 <= status < 300:
-            raise _hub_error(status, label, relay=True)
+            refusal = body if json is not None else None
+            raise _hub_error(status, label, relay=True, body=refusal)
         return _json(body, label)
 
 
@@ -481,7 +510,9 @@ class CozifyHubClient:
                 self._fall_back(err)
             else:
                 if not 200 <= status < 300:
-                    raise _hub_error(status, label, relay=False)
+                    # A body was sent (a command): a 4xx is the hub's refusal.
+                    refusal = body if json is not None else None
+                    raise _hub_error(status, label, relay=False, body=refusal)
                 return _json(body, label)
         self.requests["relay"] += 1
         return await self._cloud.remote(

@@ -15,7 +15,8 @@ a restart starts with them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 import time
 
@@ -34,6 +35,8 @@ from .data import HubData
 from .models import KNOWN_CAPABILITIES, CozifyDevice, PollDelta
 from .options_flow import LOCAL_INTERVAL, REMOTE_INTERVAL
 
+FOLLOW_UP_PAUSES = (0.0, 0.2, 0.4, 0.8, 1.6, 3.2)
+"""Seconds before each poll that follows a command (6.2 s in all)."""
 SESSION_RETRY_SECONDS = 600.0
 """Wait before trying the daily token renewal again when the cloud did not answer."""
 ISSUE_RELAY_REFUSED = "relay_refused"
@@ -70,6 +73,8 @@ class CozifyHubCoordinator(PollingCoordinator[HubData]):
         self.unknown_capabilities: set[str] = set()
         self.deltas = 0
         """Poll answers that changed something (for diagnostics and figures)."""
+        self._polling = asyncio.Lock()
+        """One poll at a time: a command's follow-up polls run beside the timer's."""
 
     @property
     def host(self) -> str:
@@ -78,6 +83,24 @@ class CozifyHubCoordinator(PollingCoordinator[HubData]):
         return str(self.config_entry.data.get(CONF_HOST) or self.config_entry.title)
 
     async def _async_poll(self) -> HubData:
+        async with self._polling:
+            return await self._async_poll_once()
+
+    async def async_follow_up(self, done: Callable[[HubData], bool]) -> None:
+        """Poll right after a command until `done(data)` (the device followed).
+
+        The hub acts a moment after it answers a command: the first poll goes
+        at once, the next ones after growing pauses, for at most about three
+        poll intervals. Nothing is shown before the hub reports it; a device
+        that does not follow keeps showing what the hub reports.
+        """
+        for pause in FOLLOW_UP_PAUSES:
+            await asyncio.sleep(pause)
+            await self.async_refresh()
+            if not self.last_update_success or done(self.data):
+                return
+
+    async def _async_poll_once(self) -> HubData:
         client = self.client
         try:
             await self._async_keep_session()
@@ -120,13 +143,16 @@ class CozifyHubCoordinator(PollingCoordinator[HubData]):
         client = self.client
         hub = await client.connect()
         rooms = await client.rooms()
+        scenes = await client.scenes()
         devices = await client.devices()
         # The answer's hub time is where the next delta starts.
         delta = await client.poll(0)
         self._since = delta.timestamp
         devices = delta.apply(devices)
         self._note_unknown(delta, devices.values())
-        return HubData(hub=hub, devices=devices, rooms=rooms, route=client.route)
+        return HubData(
+            hub=hub, devices=devices, rooms=rooms, scenes=scenes, route=client.route
+        )
 
     def _apply(self, data: HubData, delta: PollDelta) -> HubData:
         """Return the data with a delta applied (the same object if nothing changed)."""
@@ -136,23 +162,22 @@ class CozifyHubCoordinator(PollingCoordinator[HubData]):
             delta,
             (d for d in delta.devices.values() if d is not None),
         )
-        rooms: dict[str, str] | Mapping[str, str] = data.rooms
-        if delta.rooms is not None:
-            rooms = {
-                **{k: v for k, v in rooms.items() if k not in delta.rooms},
-                **{k: v for k, v in delta.rooms.items() if v is not None},
-            }
+        rooms = _merged(data.rooms, delta.rooms, replace=delta.full)
+        scenes = _merged(data.scenes, delta.scenes, replace=delta.full)
         hub = self.client.hub or data.hub
         route = self.client.route
-        if (devices, rooms, hub, route) == (
+        if (devices, rooms, scenes, hub, route) == (
             data.devices,
             data.rooms,
+            data.scenes,
             data.hub,
             data.route,
         ):
             return data
         self.deltas += 1
-        return HubData(hub=hub, devices=devices, rooms=rooms, route=route)
+        return HubData(
+            hub=hub, devices=devices, rooms=rooms, scenes=scenes, route=route
+        )
 
     def _note_unknown(self, delta: PollDelta, devices: Iterable[CozifyDevice]) -> None:
         """Remember delta types and capabilities the integration does not use."""
@@ -193,3 +218,17 @@ class CozifyHubCoordinator(PollingCoordinator[HubData]):
                 CONF_HUB_KEY: client.hub_key,
             },
         )
+
+
+def _merged[T](
+    known: Mapping[str, T], delta: Mapping[str, T | None] | None, *, replace: bool
+) -> Mapping[str, T]:
+    """Return `known` with a delta's changes (None = deleted), or `known` itself.
+
+    A delta of a full poll (`replace`) is everything there is.
+    """
+    if delta is None:
+        return known
+    merged = {} if replace else {k: v for k, v in known.items() if k not in delta}
+    merged.update({key: value for key, value in delta.items() if value is not None})
+    return merged

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .models import CozifyDevice, HubMeta
+from .models import CozifyDevice, HubMeta, Scene
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +19,7 @@ class HubData:
     hub: HubMeta
     devices: Mapping[str, CozifyDevice]
     rooms: Mapping[str, str]
+    scenes: Mapping[str, Scene]
     route: str
     """How the hub is reached right now: "local" (LAN) or "remote" (cloud relay)."""
 

@@ -45,7 +45,7 @@ _DOOR = re.compile(r"door|ovi|oven|dörr|tür", re.IGNORECASE)
 _WINDOW = re.compile(r"window|ikkuna|fönster|fenster", re.IGNORECASE)
 
 
-def _reachable(device_id: str) -> Callable[[HubData], bool]:
+def reachable(device_id: str) -> Callable[[HubData], bool]:
     """Available while the hub reports the device and does not call it unreachable."""
 
     def available(data: HubData) -> bool:
@@ -74,7 +74,7 @@ def _sensor(
     return GatewaySensorEntityDescription[HubData](
         key=f"{device.id}_{key}",
         device=device.id,
-        available_fn=kwargs.pop("available_fn", _reachable(device.id)),
+        available_fn=kwargs.pop("available_fn", reachable(device.id)),
         value_fn=_reader(device.id, read),
         **kwargs,
     )
@@ -86,7 +86,7 @@ def _binary(
     return GatewayBinarySensorEntityDescription[HubData](
         key=f"{device.id}_{key}",
         device=device.id,
-        available_fn=kwargs.pop("available_fn", _reachable(device.id)),
+        available_fn=kwargs.pop("available_fn", reachable(device.id)),
         is_on_fn=_reader(device.id, read),
         **kwargs,
     )
@@ -124,14 +124,6 @@ MEASUREMENTS = (
         UnitOfTemperature.CELSIUS,
         SensorDeviceClass.TEMPERATURE,
         {"suggested_display_precision": 1},
-    ),
-    _Measurement(
-        "target_temperature",
-        frozenset(),
-        lambda s: s.target_temperature,
-        UnitOfTemperature.CELSIUS,
-        SensorDeviceClass.TEMPERATURE,
-        {"translation_key": "target_temperature", "suggested_display_precision": 1},
     ),
     _Measurement(
         "heating_demand",

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 import ipaddress
 import json
+import math
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,6 +44,7 @@ HUB_META_DATA = "HUB_META_DATA"
 POLL_DELTA = "POLL_DELTA"
 DEVICE_DELTA = "DEVICE_DELTA"
 ROOM_DELTA = "ROOM_DELTA"
+SCENE_DELTA = "SCENE_DELTA"
 
 # -- state types ----------------------------------------------------------------
 
@@ -533,6 +535,8 @@ class PollDelta:
     """Changed devices; None = removed (never when `full`)."""
     rooms: Mapping[str, str | None] | None = None
     """Room id → name (None = removed), if a ROOM_DELTA came."""
+    scenes: Mapping[str, Scene | None] | None = None
+    """Scene id → scene (None = removed), if a SCENE_DELTA came."""
     unknown_types: frozenset[str] = frozenset()
     """Delta types that were ignored."""
 
@@ -575,6 +579,7 @@ def parse_poll(payload: object, *, since: int = 0) -> PollDelta:
         full = since <= 0
     devices: dict[str, CozifyDevice | None] = {}
     rooms: dict[str, str | None] | None = None
+    scenes: dict[str, Scene | None] | None = None
     unknown: set[str] = set()
     newest = max(since, 0)
     for delta in polls:
@@ -600,6 +605,15 @@ def parse_poll(payload: object, *, since: int = 0) -> PollDelta:
                 name = _room_name(record)
                 if isinstance(key, str) and (record is None or name is not None):
                     rooms[key] = name
+        elif kind == SCENE_DELTA:
+            scenes = {} if scenes is None else scenes
+            for key, record in mapping(delta.get("scenes")).items():
+                if not isinstance(key, str) or not key:
+                    continue
+                if record is None:
+                    scenes[key] = None  # deleted
+                elif (scene := _scene(key, record)) is not None:
+                    scenes[key] = scene
         elif isinstance(kind, str):
             unknown.add(kind)
     timestamp = _integer(envelope.get("timestamp"))
@@ -610,6 +624,9 @@ def parse_poll(payload: object, *, since: int = 0) -> PollDelta:
         timestamp=newest if timestamp is None or timestamp <= 0 else timestamp,
         devices=devices,
         rooms=rooms,
+        scenes={k: v for k, v in scenes.items() if v is not None or not full}
+        if scenes is not None
+        else None,
         unknown_types=frozenset(unknown),
     )
 
@@ -658,16 +675,120 @@ class Scene:
     is_on: bool | None = None
 
 
+def _scene(scene_id: str, record: object) -> Scene | None:
+    """Read one scene record; a nameless scene is named by its id."""
+    if not isinstance(record, dict):
+        return None
+    return Scene(
+        id=as_str(record.get("id")) or scene_id,
+        name=as_str(record.get("name")) or scene_id,
+        is_on=as_bool(record.get("isOn")),
+    )
+
+
 def parse_scenes(payload: object) -> dict[str, Scene]:
-    """Read `GET /scenes`: scene id → scene; a nameless scene is named by its id."""
+    """Read `GET /scenes`: scene id → scene."""
     return {
-        scene_id: Scene(
-            id=scene_id,
-            name=as_str(record.get("name")) or scene_id,
-            is_on=as_bool(record.get("isOn")),
-        )
+        scene_id: scene
         for scene_id, record in _records(payload, "scenes")
+        if (scene := _scene(scene_id, record)) is not None
     }
+
+
+# -- light units ------------------------------------------------------------------
+# The hub's light units ↔ Home Assistant's, once: the light entities convert only
+# through these. The hub writes brightness and saturation as 0..1 (brightness 0.0
+# is the dimmest level of a light that is on), hue in radians 0..2π, colour
+# temperature in Kelvin and transitions in ms; Home Assistant uses brightness
+# 1..255 while on, hue in degrees 0..360, saturation 0..100 %, integral Kelvin and
+# seconds. Values sent to the hub are rounded to `LIGHT_PLACES` decimals, far
+# below one step of Home Assistant's scales, so round trips land on the same step.
+
+COLOR_MODE_HS = "hs"
+COLOR_MODE_CT = "ct"
+LIGHT_PLACES = 4
+"""Decimals of the fractions and radians sent to the hub."""
+HA_BRIGHTNESS_MAX = 255
+BRIGHTNESS_STEP = 1 / (HA_BRIGHTNESS_MAX - 1)
+"""One step of HA's brightness (1..255) on the hub's 0..1 scale."""
+SATURATION_STEP = 1 / 254
+"""One level of a Zigbee light's saturation (0..254) on the hub's 0..1 scale."""
+HUE_STEP = 2 * math.pi / 254
+"""One level of a Zigbee light's hue (0..254 for the circle), in radians."""
+MIRED_STEP = 1.0
+"""One level of a light's colour temperature (the hub keeps mireds: 1e6 / K)."""
+_MAX_HUE: float = math.floor(math.tau * 10.0**LIGHT_PLACES) / 10.0**LIGHT_PLACES
+
+
+def _fraction(value: float) -> float:
+    return min(1.0, max(0.0, value))
+
+
+def brightness_to_ha(value: float) -> int:
+    """Hub brightness 0..1 → HA 1..255 (a light that is on never shows 0)."""
+    return 1 + round(_fraction(value) * (HA_BRIGHTNESS_MAX - 1))
+
+
+def brightness_from_ha(value: float) -> float:
+    """HA brightness 1..255 → hub 0..1 (255 is 1.0, 1 the dimmest level 0.0)."""
+    return round(_fraction((value - 1) / (HA_BRIGHTNESS_MAX - 1)), LIGHT_PLACES)
+
+
+def hue_to_ha(radians: float) -> float:
+    """Hub hue in radians → HA degrees 0..360 (2π and 0 are the same red)."""
+    return math.degrees(radians) % 360.0
+
+
+def hue_from_ha(degrees: float) -> float:
+    """HA hue in degrees → hub radians 0..2π (rounding never goes past 2π)."""
+    return min(round(math.radians(degrees % 360.0), LIGHT_PLACES), _MAX_HUE)
+
+
+def saturation_to_ha(value: float) -> float:
+    """Hub saturation 0..1 → HA 0..100 %."""
+    return _fraction(value) * 100.0
+
+
+def saturation_from_ha(percent: float) -> float:
+    """HA saturation 0..100 % → hub 0..1."""
+    return round(_fraction(percent / 100.0), LIGHT_PLACES)
+
+
+def kelvin_to_ha(kelvin: float) -> int:
+    """Hub colour temperature (K, maybe fractional: the hub keeps mireds) → HA's K."""
+    return round(kelvin)
+
+
+def kelvin_range(low: float | None, high: float | None) -> tuple[int, int] | None:
+    """Return a light's range (`minTemperature`, `maxTemperature`) in integral K.
+
+    Rounded inwards, so any value HA picks in it is one the light has. None
+    unless both ends are known and in order.
+    """
+    if low is None or high is None or low > high:
+        return None
+    lowest = math.ceil(low)
+    return lowest, max(lowest, math.floor(high))
+
+
+def clamp_kelvin(kelvin: float, low: int, high: int) -> int:
+    """Return the colour temperature (K) nearest to `kelvin` that the light has."""
+    return min(high, max(low, round(kelvin)))
+
+
+def mired(kelvin: float) -> float:
+    """Kelvin → mireds (the unit a light's colour temperature steps in)."""
+    return 1_000_000 / kelvin
+
+
+def transition_to_ms(seconds: float) -> int:
+    """HA transition in seconds → the hub's `transitionMsec` (never negative)."""
+    return max(0, round(seconds * 1000))
+
+
+def transition_from_ms(ms: float) -> float:
+    """Return the hub's `transitionMsec` in seconds."""
+    return max(0.0, ms / 1000)
 
 
 __all__ = [

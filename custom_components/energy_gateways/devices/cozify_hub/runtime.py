@@ -6,22 +6,25 @@ reload; a device the hub deleted is removed from HA with its entities.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
 from homeassistant.const import CONF_EMAIL, CONF_HOST, Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceEntry, DeviceInfo
 
 from ...const import DOMAIN
 from ...diagnostics import redact_values
-from ...entity import GatewayEntityDescription
+from ...entity import GatewayEntityDescription, ha_error
 from ...runtime import DeviceRuntime, EnergyGatewaysConfigEntry
+from ...transport.errors import GatewayError, InvalidAuth, Rejected
+from .client import RelayRefused
 from .config_flow import create_client
 from .const import CONF_HUB_ID, MODE_LOCAL
+from .controls import climates_of, scene_key, scenes_of, switches_of
 from .coordinator import CozifyHubCoordinator
 from .data import HubData
 from .entities import (
@@ -31,10 +34,36 @@ from .entities import (
     binary_sensors_of,
     sensors_of,
 )
-from .models import CozifyDevice
+from .lights import light_descriptions
+from .models import CozifyDevice, DeviceState
 
 MANUFACTURER = "Cozify"
-PLATFORMS = frozenset({Platform.BINARY_SENSOR, Platform.SENSOR})
+PLATFORMS = frozenset(
+    {
+        Platform.BINARY_SENSOR,
+        Platform.CLIMATE,
+        Platform.LIGHT,
+        Platform.SCENE,
+        Platform.SENSOR,
+        Platform.SWITCH,
+    }
+)
+type DevicesDescribed = Callable[
+    [Iterable[CozifyDevice]], Sequence[GatewayEntityDescription[HubData]]
+]
+DEVICE_ENTITIES: dict[Platform, DevicesDescribed] = {
+    Platform.BINARY_SENSOR: binary_sensors_of,
+    Platform.CLIMATE: climates_of,
+    Platform.LIGHT: light_descriptions,
+    Platform.SENSOR: sensors_of,
+    Platform.SWITCH: switches_of,
+}
+"""How each platform's entities of the devices behind the hub are described."""
+HUB_ENTITIES: dict[Platform, Sequence[GatewayEntityDescription[HubData]]] = {
+    Platform.BINARY_SENSOR: HUB_BINARY_SENSORS,
+    Platform.SENSOR: HUB_SENSORS,
+}
+"""The hub's own entities."""
 
 
 def device_identifier(hub_id: str, device_id: str) -> tuple[str, str]:
@@ -55,6 +84,7 @@ class CozifyHubRuntime(DeviceRuntime[HubData, CozifyHubCoordinator]):
         data = coordinator.data
         self._data = data
         self._known: set[str] = set(data.devices)
+        self._scenes: set[str] = set(data.scenes)
         self._version = data.hub.version
 
     def device_info(self, device: str) -> DeviceInfo:
@@ -67,10 +97,13 @@ class CozifyHubRuntime(DeviceRuntime[HubData, CozifyHubCoordinator]):
         self, platform: Platform
     ) -> Sequence[GatewayEntityDescription[HubData]]:
         """Return the hub's entities and those of every device it reports."""
-        devices = self._coordinator.data.devices.values()
-        if platform is Platform.SENSOR:
-            return (*HUB_SENSORS, *sensors_of(devices))
-        return (*HUB_BINARY_SENSORS, *binary_sensors_of(devices))
+        data = self._coordinator.data
+        if platform is Platform.SCENE:
+            return scenes_of(data.scenes.values())
+        return (
+            *HUB_ENTITIES.get(platform, ()),
+            *DEVICE_ENTITIES[platform](data.devices.values()),
+        )
 
     def async_can_remove_device(self, device: DeviceEntry) -> bool:
         """Allow deleting a device the hub no longer reports."""
@@ -107,6 +140,8 @@ class CozifyHubRuntime(DeviceRuntime[HubData, CozifyHubCoordinator]):
             # Renamed in the Cozify app: the HA device follows (a name the
             # user gave it in Home Assistant stays).
             register_devices(self._hass, self._entry, data, renamed)
+        if data.scenes is not previous.scenes:
+            self._async_follow_scenes(data)
         current = set(data.devices)
         if current == self._known:
             return
@@ -119,13 +154,95 @@ class CozifyHubRuntime(DeviceRuntime[HubData, CozifyHubCoordinator]):
                 device_identifier(self._unique_id, device_id), self._entry.entry_id
             )
             if entry is not None:
-                registry.async_update_device(
-                    entry.id, remove_config_entry_id=self._entry.entry_id
-                )
+                registry.async_remove_device(entry.id)
         if added:
             register_devices(self._hass, self._entry, data, added)
-            self.async_announce(Platform.SENSOR, sensors_of(added))
-            self.async_announce(Platform.BINARY_SENSOR, binary_sensors_of(added))
+            for platform, described in DEVICE_ENTITIES.items():
+                self.async_announce(platform, described(added))
+
+    @callback
+    def _async_follow_scenes(self, data: HubData) -> None:
+        """Add scene entities for new scenes; remove those of deleted scenes."""
+        current = set(data.scenes)
+        added = [data.scenes[scene_id] for scene_id in current - self._scenes]
+        gone = self._scenes - current
+        self._scenes = current
+        entities = er.async_get(self._hass)
+        for scene_id in gone:
+            if entity_id := entities.async_get_entity_id(
+                Platform.SCENE, DOMAIN, f"{self._unique_id}_{scene_key(scene_id)}"
+            ):
+                entities.async_remove(entity_id)
+        if added:
+            self.async_announce(Platform.SCENE, scenes_of(added))
+
+    async def async_command(
+        self,
+        device_id: str,
+        command: dict[str, Any],
+        followed: Callable[[DeviceState], bool],
+    ) -> None:
+        """Send one command to a device, then poll until it `followed` it.
+
+        The entity shows only what the hub reports: the follow-up polls run in
+        the background and end once the device shows the change (or after a
+        few poll intervals). Raises a translated error naming the device when
+        the hub cannot be reached or refuses the command.
+        """
+        device = self._coordinator.data.devices.get(device_id)
+        name = device.name if device is not None else device_id
+        client = self._coordinator.client
+        await self._async_send(name, lambda: client.command([command]))
+
+        def done(data: HubData) -> bool:
+            device = data.devices.get(device_id)
+            return device is None or followed(device.state)
+
+        self._entry.async_create_background_task(
+            self._hass,
+            self._coordinator.async_follow_up(done),
+            f"{DOMAIN} follow-up {name}",
+        )
+
+    async def async_activate_scene(self, scene_id: str) -> None:
+        """Run one of the hub's scenes; its devices follow at the next polls."""
+        scene = self._coordinator.data.scenes.get(scene_id)
+        name = scene.name if scene is not None else scene_id
+        client = self._coordinator.client
+        await self._async_send(
+            name,
+            lambda: client.scene_command([{"id": scene_id, "type": "CMD_SCENE_ON"}]),
+        )
+        self._entry.async_create_background_task(
+            self._hass,
+            self._coordinator.async_follow_up(
+                lambda data: bool(
+                    (scene := data.scenes.get(scene_id)) is None or scene.is_on
+                )
+            ),
+            f"{DOMAIN} follow-up {name}",
+        )
+
+    async def _async_send(self, name: str, send: Callable[[], Awaitable[None]]) -> None:
+        """Send a command; its failures become translated errors naming `name`."""
+        coordinator = self._coordinator
+        hub = coordinator.data.hub.name
+        if not coordinator.answering:
+            # Fail fast: the last poll reached the hub neither on the LAN nor
+            # through the relay (its values may still be shown for a cycle).
+            raise ha_error("cozify_hub_unreachable", name=name, hub=hub)
+        try:
+            await send()
+        except Rejected as err:
+            raise ha_error(
+                "cozify_command_refused", name=name, reason=str(err)
+            ) from err
+        except RelayRefused as err:
+            raise ha_error("relay_refused", host=hub) from err
+        except InvalidAuth as err:
+            raise ha_error("cozify_hub_invalid_auth", host=hub) from err
+        except GatewayError as err:
+            raise ha_error("cozify_command_failed", name=name, error=str(err)) from err
 
     async def async_diagnostics(self) -> dict[str, Any]:
         """Hub, devices (names and rooms redacted), connection and token figures."""

@@ -1,0 +1,83 @@
+"""Climate platform: thermostats from the device types' descriptions."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.climate import ClimateEntity, ClimateEntityDescription
+from homeassistant.components.climate.const import (
+    ClimateEntityFeature,
+    HVACAction,
+    HVACMode,
+)
+from homeassistant.const import ATTR_TEMPERATURE, Platform, UnitOfTemperature
+
+from .entity import (
+    GatewayEntity,
+    GatewayEntityDescription,
+    described_platform_setup,
+)
+
+# Writes go to the device: one at a time.
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class GatewayClimateEntityDescription[DataT](
+    ClimateEntityDescription, GatewayEntityDescription[DataT]
+):
+    """A heating thermostat: readings, and how to set its target (°C)."""
+
+    current_fn: Callable[[DataT], float | None]
+    target_fn: Callable[[DataT], float | None]
+    action_fn: Callable[[DataT], HVACAction | None]
+    set_target_fn: Callable[[Any, float], Awaitable[None]]
+    """Called with the runtime and the wanted target temperature."""
+    min_temp: float = 5.0
+    max_temp: float = 30.0
+    step: float = 0.5
+
+
+class GatewayClimate[DataT](GatewayEntity[DataT], ClimateEntity):
+    """A thermostat that only heats; the state shown is the one it reports."""
+
+    entity_description: GatewayClimateEntityDescription[DataT]
+    _attr_hvac_modes = [HVACMode.HEAT]  # noqa: RUF012 - HA's attribute, never changed
+    _attr_hvac_mode = HVACMode.HEAT
+    _attr_supported_features = ClimateEntityFeature.TARGET_TEMPERATURE
+    _attr_temperature_unit = UnitOfTemperature.CELSIUS
+
+    def __init__(
+        self, runtime: Any, description: GatewayClimateEntityDescription[DataT]
+    ) -> None:
+        self._attr_min_temp = description.min_temp
+        self._attr_max_temp = description.max_temp
+        self._attr_target_temperature_step = description.step
+        super().__init__(runtime, description)
+
+    def _current_value(self, data: DataT) -> object:
+        description = self.entity_description
+        self._attr_current_temperature = description.current_fn(data)
+        self._attr_target_temperature = description.target_fn(data)
+        self._attr_hvac_action = description.action_fn(data)
+        return (
+            self._attr_current_temperature,
+            self._attr_target_temperature,
+            self._attr_hvac_action,
+        )
+
+    async def async_set_temperature(self, **kwargs: Any) -> None:
+        """Set the target; the state follows when the device reports it."""
+        await self.entity_description.set_target_fn(
+            self.runtime, float(kwargs[ATTR_TEMPERATURE])
+        )
+
+    async def async_set_hvac_mode(self, hvac_mode: HVACMode) -> None:
+        """Heating is the only mode (HA offers nothing else to choose)."""
+
+
+async_setup_entry = described_platform_setup(
+    Platform.CLIMATE, GatewayClimateEntityDescription, GatewayClimate
+)
