@@ -23,6 +23,16 @@ from .entity import (
 # Writes go to the device: one at a time.
 PARALLEL_UPDATES = 1
 
+# Home Assistant 2026.11 names the temperatures and their unit native_* (the
+# old names still work there, with a deprecation warning); 2026.10 knows only
+# the old names.
+_NATIVE = (
+    "native_" if hasattr(ClimateEntity, "_attr_native_current_temperature") else ""
+)
+_CURRENT = f"_attr_{_NATIVE}current_temperature"
+_TARGET = f"_attr_{_NATIVE}target_temperature"
+_UNIT = f"_attr_{_NATIVE}temperature_unit"
+
 
 @dataclass(frozen=True, kw_only=True)
 class GatewayClimateEntityDescription[DataT](
@@ -47,7 +57,6 @@ class GatewayClimate[DataT](GatewayEntity[DataT], ClimateEntity):
     _attr_hvac_modes = [HVACMode.HEAT]  # noqa: RUF012 - HA's attribute, never changed
     _attr_hvac_mode = HVACMode.HEAT
     _attr_supported_features = ClimateEntityFeature.TARGET_TEMPERATURE
-    _attr_temperature_unit = UnitOfTemperature.CELSIUS
 
     def __init__(
         self, runtime: Any, description: GatewayClimateEntityDescription[DataT]
@@ -55,18 +64,17 @@ class GatewayClimate[DataT](GatewayEntity[DataT], ClimateEntity):
         self._attr_min_temp = description.min_temp
         self._attr_max_temp = description.max_temp
         self._attr_target_temperature_step = description.step
+        setattr(self, _UNIT, UnitOfTemperature.CELSIUS)
         super().__init__(runtime, description)
 
     def _current_value(self, data: DataT) -> object:
         description = self.entity_description
-        self._attr_current_temperature = description.current_fn(data)
-        self._attr_target_temperature = description.target_fn(data)
+        current = description.current_fn(data)
+        target = description.target_fn(data)
+        setattr(self, _CURRENT, current)
+        setattr(self, _TARGET, target)
         self._attr_hvac_action = description.action_fn(data)
-        return (
-            self._attr_current_temperature,
-            self._attr_target_temperature,
-            self._attr_hvac_action,
-        )
+        return (current, target, self._attr_hvac_action)
 
     async def async_set_temperature(self, **kwargs: Any) -> None:
         """Set the target; the state follows when the device reports it."""

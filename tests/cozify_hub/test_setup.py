@@ -623,6 +623,7 @@ async def test_diagnostics_keep_ids_and_hide_names_and_secrets(
     assert device["tokens"]["cloud_token_expires_at"] is not None
     assert "ALARM_DELTA" in device["unknown_delta_types"]
     assert device["unknown_capabilities"] == ["ENERGY_SAVING_MODE"]
+    assert {scene["id"] for scene in device["scenes"]} == set(cozify.hub.scenes)
     text = str(diagnostics)
     for record in cozify.hub.devices.values():
         assert record["name"] not in text

@@ -281,6 +281,10 @@ class CozifyHubRuntime(DeviceRuntime[HubData, CozifyHubCoordinator]):
                 },
                 "devices": [_device(device) for device in data.devices.values()],
                 "rooms": len(data.rooms),
+                "scenes": [
+                    {"id": scene.id, "is_on": scene.is_on}
+                    for scene in data.scenes.values()
+                ],
                 "unknown_delta_types": sorted(coordinator.unknown_delta_types),
                 "unknown_capabilities": sorted(coordinator.unknown_capabilities),
             },
