@@ -219,6 +219,27 @@ async def test_a_refused_command_names_the_device_and_the_reason(
     assert state(hass, switch).state == before
 
 
+async def test_a_failing_hub_and_a_dead_login_say_so(
+    hass: HomeAssistant, cozify: CozifySimulator, hub_entry: MockConfigEntry
+) -> None:
+    """A 5xx to the command, then a login the cloud no longer accepts."""
+    hub = cozify.hub
+    switch = device_entity(hass, cozify, Platform.SWITCH, SOCKET, "switch")
+    cozify.set_fault(
+        CozifyFault.HTTP_ERROR, status=500, path=f"/cc/{hub.api_version}/devices"
+    )
+    with pytest.raises(HomeAssistantError) as raised:
+        await call(hass, "switch", "toggle", switch)
+    assert raised.value.translation_key == "cozify_command_failed"
+    assert raised.value.translation_placeholders["name"] == SOCKET
+    cozify.clear_faults()
+    cozify.expire_cloud_tokens_now()
+    hub.expire_keys_now()
+    with pytest.raises(HomeAssistantError) as raised:
+        await call(hass, "switch", "toggle", switch)
+    assert raised.value.translation_key == "cozify_hub_invalid_auth"
+
+
 async def test_a_command_while_the_hub_is_unreachable_fails_at_once(
     hass: HomeAssistant, cozify: CozifySimulator, hub_entry: MockConfigEntry
 ) -> None:

@@ -278,6 +278,25 @@ async def test_devices_come_and_go_without_a_reload(
     assert hub_entry.runtime_data is runtime
 
 
+async def test_a_device_deleted_while_home_assistant_was_away_goes_at_start(
+    hass: HomeAssistant, cozify: CozifySimulator, hub_entry: MockConfigEntry
+) -> None:
+    """Deleted on the hub while the entry was unloaded: removed when it loads."""
+    hub = cozify.hub
+    record = first_with(cozify, "HUMIDITY")
+    identifier = (DOMAIN, f"{hub.hub_id}_{record['id']}")
+    devices = dr.async_get(hass)
+    assert await hass.config_entries.async_unload(hub_entry.entry_id)
+    hub.remove_device(record["id"])
+    assert await hass.config_entries.async_setup(hub_entry.entry_id)
+    await hass.async_block_till_done()
+    assert (
+        devices.async_get_device_by_identifier(identifier, hub_entry.entry_id) is None
+    )
+    hub_device = (DOMAIN, hub.hub_id)
+    assert devices.async_get_device_by_identifier(hub_device, hub_entry.entry_id)
+
+
 async def test_a_device_renamed_in_the_cozify_app_is_renamed_in_ha(
     hass: HomeAssistant, cozify: CozifySimulator, hub_entry: MockConfigEntry
 ) -> None:

@@ -365,6 +365,20 @@ def register_devices(
         )
 
 
+def remove_stale_devices(
+    hass: HomeAssistant, entry: EnergyGatewaysConfigEntry, data: HubData
+) -> None:
+    """Remove devices deleted on the hub while the entry was not loaded."""
+    registry = dr.async_get(hass)
+    hub_id = entry.data[CONF_HUB_ID]
+    reported = {(DOMAIN, hub_id)} | {
+        device_identifier(hub_id, device_id) for device_id in data.devices
+    }
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        if not device.identifiers & reported:
+            registry.async_remove_device(device.id)
+
+
 async def async_setup(
     hass: HomeAssistant, entry: EnergyGatewaysConfigEntry
 ) -> CozifyHubRuntime:
@@ -373,4 +387,5 @@ async def async_setup(
     await coordinator.async_config_entry_first_refresh()
     register_hub(hass, entry, coordinator.data)
     register_devices(hass, entry, coordinator.data)
+    remove_stale_devices(hass, entry, coordinator.data)
     return CozifyHubRuntime(hass, entry, coordinator)
