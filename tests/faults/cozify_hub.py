@@ -22,7 +22,6 @@ from simulators.cozify_hub import CozifyFault, CozifySimulator
 from ..cozify_hub.conftest import EMAIL, cozify_entry_for
 from .commands import CommandCell, CommandFault, CommandOutcome, CommandRig
 from .matrix import Fault, FaultKind, Outcome, Skip, SwitchedRig
-from .polled import POLLED
 
 SENSOR = "sensor.olohuone_olohuoneen_lampotila"
 """Object id prefix of the living room's multisensor."""
@@ -135,25 +134,8 @@ class CozifyHubRig(SwitchedRig, CommandRig):
         hub = sim.hub
         content = self.content_faults()
         return {
-            FaultKind.STREAM_DROPPED: Skip(POLLED),
-            FaultKind.STREAM_STALLS: Skip(POLLED),
-            FaultKind.SERVER_ERRORS: Fault(
-                start=lambda: self.on("http_error", status=503, path="/cc"),
-                end=lambda: self.off("http_error"),
-                lasts_updates=3,
-                outcome=Outcome.RECOVERS,
-            ),
-            FaultKind.SLOW_ANSWERS: Fault(
-                start=lambda: self.on("slow_response", seconds=25.0),
-                end=lambda: self.off("slow_response"),
-                lasts=90,
-                outcome=Outcome.RECOVERS,
-            ),
-            FaultKind.UNAUTHORIZED: Fault(
-                start=lambda: self.on("unauthorized_once"),
-                lasts_updates=2,
-                outcome=Outcome.STEADY,
-            ),
+            # Slower than a poll's 20 s time limit; 5xx only from the hub's API.
+            **self.request_faults(slow_seconds=25.0, slow_lasts=90, path="/cc"),
             FaultKind.TOKEN_EXPIRES_EARLY: Fault(
                 start=hub.expire_keys_now, lasts_updates=2, outcome=Outcome.STEADY
             ),

@@ -96,6 +96,9 @@ class Fault:
     """Extra assertions once the cell has run (e.g. the fingerprint shown)."""
 
 
+POLLED = "polled over REST: there is no stream"
+
+
 @dataclass(frozen=True)
 class Skip:
     """A cell that does not apply to the device type, with the reason."""
@@ -189,6 +192,36 @@ class SwitchedRig(Rig):
             lasts_updates=lasts_updates,
             outcome=outcome,
         )
+
+    def request_faults(
+        self, *, slow_seconds: float, slow_lasts: float, **error: object
+    ) -> dict[FaultKind, Fault | Skip]:
+        """A polled device's bad answers: 5xx bursts, slow answers, a refused token.
+
+        `error` narrows the 5xx answers (e.g. `path`); `slow_seconds` must exceed
+        the client's request time limit.
+        """
+        return {
+            FaultKind.STREAM_DROPPED: Skip(POLLED),
+            FaultKind.STREAM_STALLS: Skip(POLLED),
+            FaultKind.SERVER_ERRORS: Fault(
+                start=lambda: self.on("http_error", status=503, **error),
+                end=lambda: self.off("http_error"),
+                lasts_updates=3,
+                outcome=Outcome.RECOVERS,
+            ),
+            FaultKind.SLOW_ANSWERS: Fault(
+                start=lambda: self.on("slow_response", seconds=slow_seconds),
+                end=lambda: self.off("slow_response"),
+                lasts=slow_lasts,
+                outcome=Outcome.RECOVERS,
+            ),
+            FaultKind.UNAUTHORIZED: Fault(
+                start=lambda: self.on("unauthorized_once"),
+                lasts_updates=2,
+                outcome=Outcome.STEADY,
+            ),
+        }
 
     def content_faults(self) -> dict[FaultKind, Fault]:
         """Answers garbled in the shared ways: the entities must stay steady."""

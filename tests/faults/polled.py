@@ -21,8 +21,6 @@ from custom_components.energy_gateways.transport.tls import format_fingerprint
 
 from .matrix import Fault, FaultKind, FaultSwitches, Outcome, Skip, SwitchedRig
 
-POLLED = "polled over REST: there is no stream"
-
 
 class PolledSimulator(FaultSwitches, Protocol):
     """What the row needs from a simulator (EMS and ZiggyMeter have it)."""
@@ -80,25 +78,7 @@ class PolledRig(SwitchedRig):
     def faults(self) -> Mapping[FaultKind, Fault | Skip]:
         sim = self.simulator
         return {
-            FaultKind.STREAM_DROPPED: Skip(POLLED),
-            FaultKind.STREAM_STALLS: Skip(POLLED),
-            FaultKind.SERVER_ERRORS: Fault(
-                start=lambda: self.on("http_error", status=503),
-                end=lambda: self.off("http_error"),
-                lasts_updates=3,
-                outcome=Outcome.RECOVERS,
-            ),
-            FaultKind.SLOW_ANSWERS: Fault(
-                start=lambda: self.on("slow_response", seconds=20.0),
-                end=lambda: self.off("slow_response"),
-                lasts=self.slow_lasts,
-                outcome=Outcome.RECOVERS,
-            ),
-            FaultKind.UNAUTHORIZED: Fault(
-                start=lambda: self.on("unauthorized_once"),
-                lasts_updates=2,
-                outcome=Outcome.STEADY,
-            ),
+            **self.request_faults(slow_seconds=20.0, slow_lasts=self.slow_lasts),
             FaultKind.TOKEN_EXPIRES_EARLY: Fault(
                 start=sim.expire_tokens_now, lasts_updates=2, outcome=Outcome.STEADY
             ),
