@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 from homeassistant.const import CONF_EMAIL, CONF_HOST
+from homeassistant.core import HomeAssistant, State
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -24,6 +25,8 @@ from custom_components.energy_gateways.devices.cozify_hub.const import (
     MODE_LOCAL,
 )
 from simulators.cozify_hub import CozifySimulator
+
+from ..conftest import set_up_entry
 
 EMAIL = "maija@example.com"
 
@@ -89,3 +92,21 @@ async def cozify_entry_for(
             **data,
         },
     )
+
+
+@pytest.fixture
+async def hub_entry(hass: HomeAssistant, cozify: CozifySimulator) -> MockConfigEntry:
+    """The home hub, set up on the LAN."""
+    return await set_up_entry(hass, await cozify_entry_for(cozify))
+
+
+async def poll(entry: MockConfigEntry) -> None:
+    """Run one polling cycle now, as the timer would."""
+    await entry.runtime_data.coordinator.async_refresh()
+
+
+def state(hass: HomeAssistant, entity_id: str) -> State:
+    """The entity's state (fails the test if there is none)."""
+    found = hass.states.get(entity_id)
+    assert found is not None, entity_id
+    return found

@@ -24,8 +24,7 @@ from custom_components.energy_gateways.const import DOMAIN
 from simulators.cozify_hub import CozifyFault, CozifySimulator
 
 from ..conftest import set_up_entry
-from .conftest import cozify_entry_for
-from .test_setup import poll
+from .conftest import cozify_entry_for, poll, state
 
 SOCKET = "Joulukuusi"
 METERED_SOCKET = "Kahvinkeitin"
@@ -59,19 +58,6 @@ async def call(
         domain, service, {ATTR_ENTITY_ID: entity_id, **data}, blocking=True
     )
     await hass.async_block_till_done(wait_background_tasks=True)
-
-
-def state(hass: HomeAssistant, entity_id: str) -> Any:
-    """The entity's state object (fails the test if there is none)."""
-    found = hass.states.get(entity_id)
-    assert found is not None, entity_id
-    return found
-
-
-@pytest.fixture
-async def hub_entry(hass: HomeAssistant, cozify: CozifySimulator) -> MockConfigEntry:
-    """The home hub, set up on the LAN."""
-    return await set_up_entry(hass, await cozify_entry_for(cozify))
 
 
 async def test_a_socket_is_an_outlet_switched_by_one_command(

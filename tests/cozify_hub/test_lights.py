@@ -34,7 +34,7 @@ from homeassistant.const import (
     STATE_UNAVAILABLE,
     Platform,
 )
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
@@ -47,8 +47,7 @@ from custom_components.energy_gateways.devices.cozify_hub.coordinator import (
 from simulators.cozify_hub import CozifyFault, CozifySimulator
 
 from ..conftest import set_up_entry
-from .conftest import cozify_entry_for, start_simulator
-from .test_setup import poll
+from .conftest import cozify_entry_for, poll, start_simulator, state
 
 CT = "Olohuoneen kattovalo"
 """IKEA, colour temperature 2202.64..4000 K, at 2702.7 K, brightness 0.62."""
@@ -70,12 +69,6 @@ async def cozify(socket_enabled: None) -> AsyncGenerator[CozifySimulator]:
     await simulator.stop()
 
 
-@pytest.fixture
-async def hub_entry(hass: HomeAssistant, cozify: CozifySimulator) -> MockConfigEntry:
-    """The home hub, set up on the LAN."""
-    return await set_up_entry(hass, await cozify_entry_for(cozify))
-
-
 def light_of(hass: HomeAssistant, cozify: CozifySimulator, name: str) -> str:
     """The entity id of a named device's light."""
     hub = cozify.hub
@@ -83,13 +76,6 @@ def light_of(hass: HomeAssistant, cozify: CozifySimulator, name: str) -> str:
         Platform.LIGHT, DOMAIN, f"{hub.hub_id}_{hub.device_named(name)}_light"
     )
     assert found is not None, name
-    return found
-
-
-def state(hass: HomeAssistant, entity_id: str) -> State:
-    """The entity's state (fails the test if there is none)."""
-    found = hass.states.get(entity_id)
-    assert found is not None, entity_id
     return found
 
 

@@ -44,20 +44,9 @@ from custom_components.energy_gateways.devices.cozify_hub.const import (
 from simulators.cozify_hub import CozifyFault, CozifySimulator
 
 from ..conftest import set_up_entry
-from .conftest import cozify_entry_for
+from .conftest import cozify_entry_for, poll
 
 LOGGER_NAME = "custom_components.energy_gateways"
-
-
-async def poll(entry: MockConfigEntry) -> None:
-    """Run one polling cycle now, as the timer would."""
-    await entry.runtime_data.coordinator.async_refresh()
-
-
-@pytest.fixture
-async def hub_entry(hass: HomeAssistant, cozify: CozifySimulator) -> MockConfigEntry:
-    """The home hub, set up on the LAN."""
-    return await set_up_entry(hass, await cozify_entry_for(cozify))
 
 
 def entity_id(

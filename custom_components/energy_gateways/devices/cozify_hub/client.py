@@ -364,6 +364,8 @@ class CozifyHubClient:
         self._cloud = cloud
         self.hub_id = hub_id
         self._cloud_token = cloud_token
+        # Read once per token, not at every poll's renewal check.
+        self._cloud_token_expires_at = token_expiry(cloud_token)
         self.token_renewed_at = token_renewed_at
         """When the cloud token was last renewed (epoch s)."""
         self._hub_key = hub_key
@@ -406,7 +408,7 @@ class CozifyHubClient:
     @property
     def cloud_token_expires_at(self) -> float | None:
         """The cloud token's `exp` (epoch s), None if unreadable."""
-        return token_expiry(self._cloud_token)
+        return self._cloud_token_expires_at
 
     @property
     def hub_key_expires_at(self) -> float | None:
@@ -431,6 +433,7 @@ class CozifyHubClient:
             return False
         self.requests["cloud"] += 1
         self._cloud_token = await self._cloud.refresh_session(self._cloud_token)
+        self._cloud_token_expires_at = token_expiry(self._cloud_token)
         self.token_renewed_at = self._clock()
         self.credentials_changed = True
         _LOGGER.debug("%s: cloud token renewed", self._name)

@@ -7,7 +7,7 @@ after a command until the device followed).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from homeassistant.components.climate.const import HVACAction
@@ -27,14 +27,6 @@ TARGET_STEP = 0.5
 """°C: what a thermostat's target is set in."""
 
 
-def _state(device_id: str) -> Callable[[HubData], DeviceState | None]:
-    def read(data: HubData) -> DeviceState | None:
-        device = data.devices.get(device_id)
-        return device.state if device is not None else None
-
-    return read
-
-
 def switches_of(
     devices: Iterable[CozifyDevice],
 ) -> list[GatewaySwitchEntityDescription[HubData]]:
@@ -49,7 +41,6 @@ def switches_of(
 
 def _switch(device: CozifyDevice) -> GatewaySwitchEntityDescription[HubData]:
     device_id = device.id
-    state = _state(device_id)
 
     async def turn(runtime: CozifyHubRuntime, on: bool) -> None:
         await runtime.async_command(
@@ -66,7 +57,9 @@ def _switch(device: CozifyDevice) -> GatewaySwitchEntityDescription[HubData]:
         if device.state_type == STATE_SOCKET
         else SwitchDeviceClass.SWITCH,
         available_fn=reachable(device_id),
-        is_on_fn=lambda data: s.is_on if (s := state(data)) is not None else None,
+        is_on_fn=lambda data: (
+            s.is_on if (s := data.state_of(device_id)) is not None else None
+        ),
         set_fn=turn,
     )
 
@@ -89,7 +82,6 @@ def _action(state: DeviceState | None) -> HVACAction | None:
 
 def _climate(device: CozifyDevice) -> GatewayClimateEntityDescription[HubData]:
     device_id = device.id
-    state = _state(device_id)
 
     async def set_target(runtime: CozifyHubRuntime, target: float) -> None:
         target = round(target / TARGET_STEP) * TARGET_STEP
@@ -111,9 +103,13 @@ def _climate(device: CozifyDevice) -> GatewayClimateEntityDescription[HubData]:
         device=device_id,
         name=None,
         available_fn=reachable(device_id),
-        current_fn=lambda data: s.temperature if (s := state(data)) else None,
-        target_fn=lambda data: s.target_temperature if (s := state(data)) else None,
-        action_fn=lambda data: _action(state(data)),
+        current_fn=lambda data: (
+            s.temperature if (s := data.state_of(device_id)) else None
+        ),
+        target_fn=lambda data: (
+            s.target_temperature if (s := data.state_of(device_id)) else None
+        ),
+        action_fn=lambda data: _action(data.state_of(device_id)),
         set_target_fn=set_target,
         step=TARGET_STEP,
     )

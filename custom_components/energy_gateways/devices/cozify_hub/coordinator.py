@@ -16,7 +16,7 @@ a restart starts with them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 import time
 
@@ -32,7 +32,7 @@ from ...transport.errors import GatewayError, InvalidAuth
 from .client import ApiVersionGone, CozifyHubClient, RelayRefused
 from .const import CONF_CLOUD_TOKEN, CONF_HUB_KEY, CONF_TOKEN_RENEWED
 from .data import HubData
-from .models import KNOWN_CAPABILITIES, CozifyDevice, PollDelta
+from .models import KNOWN_CAPABILITIES, CozifyDevice, PollDelta, merged
 from .options_flow import LOCAL_INTERVAL, REMOTE_INTERVAL
 
 FOLLOW_UP_PAUSES = (0.0, 0.2, 0.4, 0.8, 1.6, 3.2)
@@ -162,8 +162,16 @@ class CozifyHubCoordinator(PollingCoordinator[HubData]):
             delta,
             (d for d in delta.devices.values() if d is not None),
         )
-        rooms = _merged(data.rooms, delta.rooms, replace=delta.full)
-        scenes = _merged(data.scenes, delta.scenes, replace=delta.full)
+        rooms = (
+            data.rooms
+            if delta.rooms is None
+            else merged(data.rooms, delta.rooms, replace=delta.full)
+        )
+        scenes = (
+            data.scenes
+            if delta.scenes is None
+            else merged(data.scenes, delta.scenes, replace=delta.full)
+        )
         hub = self.client.hub or data.hub
         route = self.client.route
         if (devices, rooms, scenes, hub, route) == (
@@ -218,17 +226,3 @@ class CozifyHubCoordinator(PollingCoordinator[HubData]):
                 CONF_HUB_KEY: client.hub_key,
             },
         )
-
-
-def _merged[T](
-    known: Mapping[str, T], delta: Mapping[str, T | None] | None, *, replace: bool
-) -> Mapping[str, T]:
-    """Return `known` with a delta's changes (None = deleted), or `known` itself.
-
-    A delta of a full poll (`replace`) is everything there is.
-    """
-    if delta is None:
-        return known
-    merged = {} if replace else {k: v for k, v in known.items() if k not in delta}
-    merged.update({key: value for key, value in delta.items() if value is not None})
-    return merged

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .models import CozifyDevice, HubMeta, Scene
+from .models import CozifyDevice, DeviceState, HubMeta, Scene
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,11 @@ class HubData:
     scenes: Mapping[str, Scene]
     route: str
     """How the hub is reached right now: "local" (LAN) or "remote" (cloud relay)."""
+
+    def state_of(self, device_id: str) -> DeviceState | None:
+        """Return the state of a device the hub reports, or None."""
+        device = self.devices.get(device_id)
+        return device.state if device is not None else None
 
     def room_of(self, device: CozifyDevice) -> str | None:
         """Return the name of the device's room, if the hub has one for it."""

@@ -62,8 +62,8 @@ def _reported(device_id: str) -> Callable[[HubData], bool]:
 
 def _reader[T](device_id: str, read: StateRead[T]) -> Callable[[HubData], T | None]:
     def value(data: HubData) -> T | None:
-        device = data.devices.get(device_id)
-        return read(device.state) if device is not None else None
+        state = data.state_of(device_id)
+        return read(state) if state is not None else None
 
     return value
 

@@ -224,16 +224,12 @@ def _light(device: CozifyDevice) -> GatewayLightEntityDescription[HubData]:
     device_id = device.id
     modes = color_modes(device.capabilities)
 
-    def current(data: HubData) -> DeviceState | None:
-        found = data.devices.get(device_id)
-        return found.state if found is not None else None
-
     def kelvin_of(data: HubData) -> tuple[int, int] | None:
-        state = current(data)
+        state = data.state_of(device_id)
         return _range(state) if state is not None else None
 
     def read(data: HubData) -> LightState | None:
-        state = current(data)
+        state = data.state_of(device_id)
         return light_state(modes, state) if state is not None else None
 
     async def send(
@@ -250,7 +246,7 @@ def _light(device: CozifyDevice) -> GatewayLightEntityDescription[HubData]:
         await runtime.async_command(device_id, command, shows(state))
 
     async def turn_on(runtime: CozifyHubRuntime, kwargs: dict[str, Any]) -> None:
-        state = current(runtime.coordinator.data) or DeviceState()
+        state = runtime.coordinator.data.state_of(device_id) or DeviceState()
         kelvin = _range(state) or (DEFAULT_MIN_KELVIN, DEFAULT_MAX_KELVIN)
         with_mode = state.color_mode is not None
         await send(runtime, True, turn_on_state(kwargs, kelvin, with_mode=with_mode))

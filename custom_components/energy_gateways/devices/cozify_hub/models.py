@@ -542,13 +542,19 @@ class PollDelta:
 
     def apply(self, known: Mapping[str, CozifyDevice]) -> dict[str, CozifyDevice]:
         """Return `known` with this delta applied (a full delta replaces it)."""
-        result = {} if self.full else dict(known)
-        for device_id, device in self.devices.items():
-            if device is None:
-                result.pop(device_id, None)
-            else:
-                result[device_id] = device
-        return result
+        return merged(known, self.devices, replace=self.full)
+
+
+def merged[T](
+    known: Mapping[str, T], changes: Mapping[str, T | None], *, replace: bool
+) -> dict[str, T]:
+    """Return `known` with a delta's changes (None = deleted) applied.
+
+    The changes of a full poll (`replace`) are everything there is.
+    """
+    result = {} if replace else {k: v for k, v in known.items() if k not in changes}
+    result.update({key: value for key, value in changes.items() if value is not None})
+    return result
 
 
 def _poll_list(payload: object) -> tuple[list[Any], dict[str, Any]]:
@@ -803,6 +809,7 @@ __all__ = [
     "Scene",
     "api_version",
     "hub_url",
+    "merged",
     "parse_devices",
     "parse_hub_keys",
     "parse_lan_ips",
