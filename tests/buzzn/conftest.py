@@ -27,9 +27,8 @@ GROUP = "sensor.musterstrasse_1"
 
 async def start_simulator(**options: Any) -> BuzznSimulator:
     """A simulated server that pushes live data only when a test asks."""
-    simulator = BuzznSimulator(
-        email=EMAIL, password=PASSWORD, live_interval=3600.0, **options
-    )
+    options.setdefault("live_interval", 3600.0)
+    simulator = BuzznSimulator(email=EMAIL, password=PASSWORD, **options)
     await simulator.start(host="127.0.0.1", port=0)
     return simulator
 
@@ -40,6 +39,22 @@ async def buzzn_simulator(
 ) -> AsyncGenerator[BuzznSimulator]:
     """The simulated server, in both variants (the seed, the reference backend)."""
     simulator = await start_simulator(variant=request.param)
+    yield simulator
+    await simulator.stop()
+
+
+@pytest.fixture
+async def document(socket_enabled: None) -> AsyncGenerator[BuzznSimulator]:
+    """The seed's server (plain /live WebSocket, hints, challenges, logout)."""
+    simulator = await start_simulator(variant="document")
+    yield simulator
+    await simulator.stop()
+
+
+@pytest.fixture
+async def reference(socket_enabled: None) -> AsyncGenerator[BuzznSimulator]:
+    """The reference backend's server (Socket.IO only)."""
+    simulator = await start_simulator(variant="reference")
     yield simulator
     await simulator.stop()
 

@@ -32,8 +32,8 @@ from custom_components.energy_gateways.transport.errors import (
 )
 from simulators.buzzn import BuzznFault, BuzznSimulator
 
-EMAIL = "erika@example.com"
-PASSWORD = "buzzn-password"
+from .conftest import EMAIL, PASSWORD
+
 METER_ID = "b4234cd4bed143a6b9bd09e347e17d34"
 
 
@@ -44,38 +44,10 @@ async def session(socket_enabled: None) -> AsyncGenerator[ClientSession]:
         yield client_session
 
 
-async def _started(**kwargs: Any) -> BuzznSimulator:
-    simulator = BuzznSimulator(
-        email=EMAIL, password=PASSWORD, live_interval=3600.0, **kwargs
-    )
-    await simulator.start(host="127.0.0.1", port=0)
-    return simulator
-
-
-@pytest.fixture(params=["document", "reference"])
-async def sim(
-    request: pytest.FixtureRequest, socket_enabled: None
-) -> AsyncGenerator[BuzznSimulator]:
+@pytest.fixture
+def sim(buzzn_simulator: BuzznSimulator) -> BuzznSimulator:
     """The simulated server in both variants."""
-    simulator = await _started(variant=request.param)
-    yield simulator
-    await simulator.stop()
-
-
-@pytest.fixture
-async def document(socket_enabled: None) -> AsyncGenerator[BuzznSimulator]:
-    """The seed's server (hints, challenges, logout)."""
-    simulator = await _started(variant="document")
-    yield simulator
-    await simulator.stop()
-
-
-@pytest.fixture
-async def reference(socket_enabled: None) -> AsyncGenerator[BuzznSimulator]:
-    """The reference backend's server."""
-    simulator = await _started(variant="reference")
-    yield simulator
-    await simulator.stop()
+    return buzzn_simulator
 
 
 def _client(session: ClientSession, sim: BuzznSimulator, **kwargs: Any) -> BuzznClient:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 from decimal import Decimal
-from typing import Any
 
 from aiohttp import ClientSession
 import pytest
@@ -26,9 +25,8 @@ from custom_components.energy_gateways.transport.socketio import PingTimeout
 from simulators.buzzn import BuzznFault, BuzznSimulator
 
 from ..conftest import until
+from .conftest import EMAIL, PASSWORD, start_simulator
 
-EMAIL = "erika@example.com"
-PASSWORD = "buzzn-password"
 METER_ID = "b4234cd4bed143a6b9bd09e347e17d34"
 
 type Messages = AsyncGenerator[LiveMessage]
@@ -41,29 +39,10 @@ async def session(socket_enabled: None) -> AsyncGenerator[ClientSession]:
         yield client_session
 
 
-async def _started(**kwargs: Any) -> BuzznSimulator:
-    kwargs.setdefault("live_interval", 3600.0)
-    simulator = BuzznSimulator(email=EMAIL, password=PASSWORD, **kwargs)
-    await simulator.start(host="127.0.0.1", port=0)
-    return simulator
-
-
-@pytest.fixture(params=["document", "reference"])
-async def sim(
-    request: pytest.FixtureRequest, socket_enabled: None
-) -> AsyncGenerator[BuzznSimulator]:
-    """The simulated server in both variants."""
-    simulator = await _started(variant=request.param)
-    yield simulator
-    await simulator.stop()
-
-
 @pytest.fixture
-async def document(socket_enabled: None) -> AsyncGenerator[BuzznSimulator]:
-    """The seed's server (plain /live WebSocket)."""
-    simulator = await _started(variant="document")
-    yield simulator
-    await simulator.stop()
+def sim(buzzn_simulator: BuzznSimulator) -> BuzznSimulator:
+    """The simulated server in both variants."""
+    return buzzn_simulator
 
 
 def _client(session: ClientSession, sim: BuzznSimulator) -> BuzznClient:
@@ -130,7 +109,7 @@ async def test_websocket(session: ClientSession, document: BuzznSimulator) -> No
 
 async def test_websocket_unwrapped(session: ClientSession) -> None:
     """Messages sent as the object itself are decoded the same."""
-    simulator = await _started(variant="document", wrap_data=False)
+    simulator = await start_simulator(variant="document", wrap_data=False)
     try:
         messages = websocket_messages(_client(session, simulator), METER_ID)
         try:
@@ -143,7 +122,7 @@ async def test_websocket_unwrapped(session: ClientSession) -> None:
 
 async def test_websocket_refused_by_reference(session: ClientSession) -> None:
     """The reference backend answers /live with a page: TransportUnsupported."""
-    simulator = await _started(variant="reference")
+    simulator = await start_simulator(variant="reference")
     try:
         client = _client(session, simulator)
         with pytest.raises(TransportUnsupported, match="HTTP 200"):
@@ -224,7 +203,7 @@ async def test_no_data_is_alive_but_no_values(
 
 async def test_ping_pong(session: ClientSession) -> None:
     """The client pings every announced interval, so the server keeps sending."""
-    simulator = await _started(
+    simulator = await start_simulator(
         variant="reference", ping_interval=0.05, ping_timeout=0.5, ping_grace=0.1
     )
     try:
@@ -243,7 +222,7 @@ async def test_ping_pong(session: ClientSession) -> None:
 
 async def test_silent_stream(session: ClientSession) -> None:
     """A stalled server answers no ping: PingTimeout within pingTimeout."""
-    simulator = await _started(
+    simulator = await start_simulator(
         variant="reference", ping_interval=0.05, ping_timeout=0.3
     )
     try:
