@@ -26,6 +26,8 @@ from simulators.__main__ import build_parser, control_command, fault_command
 from simulators.buzzn import BuzznFault, BuzznSimulator, cli
 from simulators.buzzn.data import Household, Producer
 
+from .cli import running_cli
+
 EMAIL = "erika@example.com"
 PASSWORD = "buzzn-password"
 METER = "b4234cd4bed143a6b9bd09e347e17d34"
@@ -863,22 +865,7 @@ async def test_cli_run_and_remote_control(socket_enabled: None) -> None:
         ["buzzn", "--port", "0", "--email", "e@x.y", "--password", "pw123",
          "--fault", "no_history"]
     )  # fmt: skip
-    stop = asyncio.Event()
-    started: list[BuzznSimulator] = []
-    listening = asyncio.Event()
-    original = BuzznSimulator.start
-
-    async def remember_start(self: BuzznSimulator, *a: Any, **kw: Any) -> None:
-        await original(self, *a, **kw)
-        started.append(self)
-        listening.set()
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(BuzznSimulator, "start", remember_start)
-        runner = asyncio.create_task(cli.run(args, stop))
-        await asyncio.wait_for(listening.wait(), 10)
-    sim = started[0]
-    try:
+    async with running_cli(BuzznSimulator, cli.run, args) as sim:
         url = sim.url
         fault = build_parser().parse_args(
             ["fault", "--url", url, "glitch_counter", "--param", "mode=backwards"]
@@ -890,6 +877,3 @@ async def test_cli_run_and_remote_control(socket_enabled: None) -> None:
         }
         control = build_parser().parse_args(["control", "--url", url, "tokens/expire"])
         assert await asyncio.to_thread(control_command, control) == 0
-    finally:
-        stop.set()
-        await runner

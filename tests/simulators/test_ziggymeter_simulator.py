@@ -30,6 +30,8 @@ from simulators.tls import colon_fingerprint
 from simulators.ziggymeter import ZiggyFault, ZiggySimulator, cli, ota_image
 from simulators.ziggymeter.data import House
 
+from .cli import running_cli
+
 API = "/api/v1/system"
 CREDENTIALS = {"username": "admin", "password": "ziggy-password"}
 PHASE_KEYS = ("voltage_l{}_v", "current_l{}_a", "power_l{}_w")
@@ -636,22 +638,7 @@ async def test_cli_run_and_remote_control(socket_enabled: None) -> None:
     args = build_parser().parse_args(
         ["ziggymeter", "--port", "0", "--password", "pw123"]
     )
-    stop = asyncio.Event()
-    started: list[ZiggySimulator] = []
-    listening = asyncio.Event()
-    original = ZiggySimulator.start
-
-    async def remember_start(self: ZiggySimulator, *a: Any, **kw: Any) -> None:
-        await original(self, *a, **kw)
-        started.append(self)
-        listening.set()
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ZiggySimulator, "start", remember_start)
-        runner = asyncio.create_task(cli.run(args, stop))
-        await asyncio.wait_for(listening.wait(), 10)
-    sim = started[0]
-    try:
+    async with running_cli(ZiggySimulator, cli.run, args) as sim:
         url = sim.url
         fault = build_parser().parse_args(
             ["fault", "--url", url, "-k", "slow_response", "--param", "seconds=0"]
@@ -669,6 +656,3 @@ async def test_cli_run_and_remote_control(socket_enabled: None) -> None:
         cli.toggle_power(sim)
         assert sim.power == "usb"
         assert sim.awake
-    finally:
-        stop.set()
-        await runner
