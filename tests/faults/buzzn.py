@@ -29,12 +29,6 @@ class BuzznRig(PushRig):
             email=EMAIL, password=PASSWORD, live_interval=self.interval
         )
 
-    async def start(self) -> None:
-        await self.simulator.start(host="127.0.0.1", port=0)
-
-    async def stop(self) -> None:
-        await self.simulator.stop()
-
     def entry(self) -> MockConfigEntry:
         return buzzn_entry_for(self.simulator)
 
@@ -45,9 +39,6 @@ class BuzznRig(PushRig):
     @property
     def energy(self) -> tuple[str, ...]:
         return (f"{ACCOUNT}_energy_consumption",)
-
-    def updates(self, entry: MockConfigEntry) -> int:
-        return int(entry.runtime_data.coordinator.stats.messages)
 
     def _password_changed(self) -> None:
         self.simulator.change_password("changed-on-the-server")

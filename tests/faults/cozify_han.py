@@ -27,12 +27,6 @@ class HanRig(PushRig):
             push_interval=self.interval, serial=SERIAL, mac=MAC, name=NAME
         )
 
-    async def start(self) -> None:
-        await self.simulator.start(host="127.0.0.1", port=0)
-
-    async def stop(self) -> None:
-        await self.simulator.stop()
-
     def entry(self) -> MockConfigEntry:
         return han_entry_for(self.simulator)
 
@@ -43,9 +37,6 @@ class HanRig(PushRig):
     @property
     def energy(self) -> tuple[str, ...]:
         return (f"{METER}_energy_import", f"{METER}_energy_export")
-
-    def updates(self, entry: MockConfigEntry) -> int:
-        return int(entry.runtime_data.coordinator.stats.messages)
 
     def _glitch(self, mode: str) -> None:
         self.simulator.set_fault(HanFault.GLITCH_COUNTER, mode=mode, field="ic")

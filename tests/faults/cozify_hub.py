@@ -45,9 +45,6 @@ class CozifyHubRig(SwitchedRig, CommandRig):
         await self.simulator.start(host="127.0.0.1")
         self._entry = await cozify_entry_for(self.simulator)
 
-    async def stop(self) -> None:
-        await self.simulator.stop()
-
     def entry(self) -> MockConfigEntry:
         assert self._entry is not None
         return self._entry

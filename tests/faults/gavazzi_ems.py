@@ -34,9 +34,6 @@ class EmsRig(PolledRig):
     async def start(self) -> None:
         await self.gateway.start(host="127.0.0.1", port=0, tls=True)
 
-    async def stop(self) -> None:
-        await self.gateway.stop()
-
     def entry(self) -> MockConfigEntry:
         return ems_entry_for(self.gateway)
 

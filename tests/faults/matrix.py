@@ -166,6 +166,12 @@ class FaultSwitches(Protocol):
     def clear_fault(self, fault: Any) -> None:
         """Switch a fault off."""
 
+    async def start(self, host: str, port: int) -> None:
+        """Listen on `host:port` (0: a free port)."""
+
+    async def stop(self) -> None:
+        """Stop listening."""
+
 
 class SwitchedRig(Rig):
     """A rig whose faults are the simulator's switches of the shared vocabulary."""
@@ -173,6 +179,12 @@ class SwitchedRig(Rig):
     simulator: FaultSwitches
     faults_enum: type[StrEnum]
     """The simulator's fault switches (`http_error`, `slow_response`, ...)."""
+
+    async def start(self) -> None:
+        await self.simulator.start(host="127.0.0.1", port=0)
+
+    async def stop(self) -> None:
+        await self.simulator.stop()
 
     def on(self, name: str, **params: object) -> None:
         """Switch a fault on by its shared name."""

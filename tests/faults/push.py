@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
 from .matrix import Fault, FaultSwitches, Outcome, SwitchedRig
 
 
@@ -23,6 +25,9 @@ class PushRig(SwitchedRig):
     """A device that pushes its values over a stream."""
 
     simulator: PushSimulator
+
+    def updates(self, entry: MockConfigEntry) -> int:
+        return int(entry.runtime_data.coordinator.stats.messages)
 
     def drop_with(self, name: str, **params: object) -> None:
         """Switch a fault on and drop the stream, so reconnects meet it."""

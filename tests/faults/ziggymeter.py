@@ -29,12 +29,6 @@ class ZiggyRig(PolledRig):
             username=USERNAME, password=PASSWORD
         )
 
-    async def start(self) -> None:
-        await self.reader.start(host="127.0.0.1", port=0)
-
-    async def stop(self) -> None:
-        await self.reader.stop()
-
     def entry(self) -> MockConfigEntry:
         return ziggy_entry_for(self.reader)
 
